@@ -6,6 +6,7 @@
 //! into evalkit's cache (`$EVALKIT_CACHE`, default `~/.cache/evalkit`), and every error about
 //! a missing file says so.
 
+pub mod image2text;
 pub mod ocr;
 pub mod runtime;
 
