@@ -104,3 +104,46 @@ fn patch_tensors_match_the_reference_preprocessing() {
     }
     assert_eq!(checked, 4);
 }
+
+fn model_dir() -> PathBuf {
+    fixture().join("model")
+}
+
+fn generator(dir: &Path) -> anyhow::Result<evalkit::adapter::onnx::image2text::generate::Generator> {
+    use evalkit::adapter::onnx::image2text::files::{ModelFiles, Settings};
+    use evalkit::adapter::onnx::runtime;
+    let env = runtime::environment(&runtime::cached_library())?;
+    let files = ModelFiles::in_dir(dir)?;
+    let settings = Settings::read(&files)?;
+    let options = runtime::SessionOptions { intra_threads: 1 };
+    evalkit::adapter::onnx::image2text::generate::Generator::load(env, &files, settings, &options)
+}
+
+fn tokens_of(case: &Value) -> Vec<u32> {
+    case["tokens"].as_array().expect("tokens").iter().map(|t| t.as_u64().unwrap_or(0) as u32).collect()
+}
+
+#[test]
+fn greedy_tokens_from_reference_patches_match_batched_and_unbatched() {
+    let r = reference();
+    let cases: Vec<&Value> = r["cases"].as_array().expect("cases").iter().filter(|c| c["patches"].is_string()).collect();
+    for dir in [model_dir()] {
+        let g = generator(&dir).expect("load");
+        let limit = g.settings().max_new_tokens;
+        let mut all = Vec::new();
+        let mut used = Vec::new();
+        for case in &cases {
+            let patches = read_f32(&fixture().join(case["patches"].as_str().unwrap_or_default()));
+            let n = (case["rows"].as_u64().unwrap_or(0) * case["cols"].as_u64().unwrap_or(0)) as usize;
+            let got = g.generate(&patches, &[n], &[limit]).expect("generate");
+            assert_eq!(got[0], tokens_of(case), "{} {}", case["image"], case["mode"]);
+            all.extend(patches);
+            used.push(n);
+        }
+        let limits = vec![limit; used.len()];
+        let got = g.generate(&all, &used, &limits).expect("generate batch");
+        for (row, case) in got.iter().zip(&cases) {
+            assert_eq!(row, &tokens_of(case), "batched: {} {}", case["image"], case["mode"]);
+        }
+    }
+}

@@ -95,7 +95,7 @@ impl OpenAiModel {
             out.push(b'}');
         }
         out.push(b']');
-        let max_tokens = request.max_tokens.unwrap_or(self.card.max_tokens);
+        let max_tokens = request.max_tokens.unwrap_or(self.card.max_tokens());
         out.extend_from_slice(
             format!(
                 ",\"max_tokens\":{max_tokens},\"temperature\":{}",
@@ -238,7 +238,7 @@ impl Model for OpenAiModel {
         format!(
             "openai|model={}|max_tokens={}|temperature={}|seed={:?}|content={:?}|image_max_side={:?}|system={:?}",
             c.model,
-            c.max_tokens,
+            c.max_tokens(),
             c.temperature,
             c.seed,
             c.content,
@@ -269,7 +269,7 @@ impl Model for OpenAiModel {
         } else {
             0
         };
-        (chars / 4) as u32 + images * 765 + request.max_tokens.unwrap_or(self.card.max_tokens)
+        (chars / 4) as u32 + images * 765 + request.max_tokens.unwrap_or(self.card.max_tokens())
     }
 }
 

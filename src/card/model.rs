@@ -76,8 +76,10 @@ pub struct ModelCard {
     pub requests_per_minute: Option<u32>,
     #[serde(default)]
     pub tokens_per_minute: Option<u32>,
-    #[serde(default = "default_max_tokens")]
-    pub max_tokens: u32,
+    /// New tokens per answer (default 256; `onnx-image2text`: the model's
+    /// generation_config.json).
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
     #[serde(default)]
     pub temperature: f32,
     #[serde(default)]
@@ -114,9 +116,6 @@ fn default_api_key_env() -> String {
 fn default_concurrency() -> usize {
     8
 }
-fn default_max_tokens() -> u32 {
-    256
-}
 fn default_timeout() -> f64 {
     120.0
 }
@@ -134,6 +133,21 @@ fn default_content() -> ContentMode {
 }
 
 impl ModelCard {
+    /// New tokens per answer for chat models: the card's `max_tokens`, else 256.
+    pub fn max_tokens(&self) -> u32 {
+        self.max_tokens.unwrap_or(256)
+    }
+
+    /// Requests the scheduler keeps in flight for `batches` concurrent calls: a local
+    /// image-to-text model runs `batch_size` requests per session call, so it takes
+    /// `batches x batch_size`; every other kind takes `batches`.
+    pub fn requests_in_flight(&self, batches: usize) -> usize {
+        match self.kind {
+            ModelKind::OnnxImage2text => batches * self.batch_size.unwrap_or(1),
+            _ => batches,
+        }
+    }
+
     /// Reads and validates a model card.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let mut card: ModelCard = parse_toml(path)?;
@@ -218,7 +232,7 @@ impl ModelCard {
                 0,
             ));
         }
-        if self.max_tokens == 0 {
+        if self.max_tokens == Some(0) {
             return Err(field_error(p, "max_tokens", "must be positive", 0));
         }
         if !(0.0..=2.0).contains(&self.temperature) {

@@ -57,11 +57,9 @@ pub fn model(card: &ModelCard) -> anyhow::Result<Arc<dyn Model>> {
         ModelKind::OnnxOcr => Ok(Arc::new(crate::adapter::onnx::ocr::OnnxOcrModel::new(
             card,
         )?)),
-        ModelKind::OnnxImage2text => anyhow::bail!(
-            "model card {}: kind {:?} (Pix2Struct image-to-text through ONNX Runtime) is not implemented yet; serve the model behind an OpenAI-compatible endpoint and use kind = \"openai\"",
-            card.path.display(),
-            card.kind
-        ),
+        ModelKind::OnnxImage2text => Ok(Arc::new(
+            crate::adapter::onnx::image2text::OnnxImage2TextModel::new(card)?,
+        )),
     }
 }
 
@@ -138,17 +136,13 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         None => None,
     };
 
-    let concurrency = opts
+    let batches = opts
         .concurrency
         .unwrap_or(model_card.max_concurrency)
         .max(1);
+    let concurrency = model_card.requests_in_flight(batches);
     let cancel = CancellationToken::new();
-    let dispatcher = Arc::new(new_dispatcher(
-        model.clone(),
-        &model_card,
-        concurrency,
-        &cancel,
-    ));
+    let dispatcher = Arc::new(new_dispatcher(model.clone(), &model_card, batches, &cancel));
     let judge = match (&judge_card, judge_model) {
         (Some(card), Some(judge)) => Some(Arc::new(super::judge::Judge {
             name: card.name.clone(),
@@ -288,17 +282,18 @@ async fn strategy(
     Ok((Arc::new(decoupled), run_name))
 }
 
-/// A dispatcher for a model with its card's limits and retry policy.
+/// A dispatcher for a model with its card's limits and retry policy; `batches` calls at
+/// once (see [`ModelCard::requests_in_flight`]).
 fn new_dispatcher(
     model: Arc<dyn Model>,
     card: &ModelCard,
-    concurrency: usize,
+    batches: usize,
     cancel: &CancellationToken,
 ) -> Dispatcher {
     Dispatcher::new(
         model,
         DispatchConfig {
-            concurrency,
+            concurrency: card.requests_in_flight(batches),
             requests_per_minute: card.requests_per_minute,
             tokens_per_minute: card.tokens_per_minute,
             retry: RetryPolicy {
