@@ -161,7 +161,10 @@ impl Settings {
             patch_width: uint(&patch, pp, "width", Some(16))? as usize,
         };
         if patches.max_patches == 0 || patches.patch_height == 0 || patches.patch_width == 0 {
-            bail!("{}: max_patches and patch_size must be positive", pp.display());
+            bail!(
+                "{}: max_patches and patch_size must be positive",
+                pp.display()
+            );
         }
         let is_vqa = pre.get("is_vqa").and_then(Value::as_bool).unwrap_or(false);
 
@@ -263,7 +266,10 @@ mod tests {
         assert!(s.is_vqa);
         assert_eq!(s.eos, vec![1, 7]);
         assert_eq!(s.max_new_tokens, 19, "max_length 20 minus the start token");
-        assert_eq!((s.vocab_size, s.num_layers, s.num_heads, s.d_kv), (50, 2, 4, 8));
+        assert_eq!(
+            (s.vocab_size, s.num_layers, s.num_heads, s.d_kv),
+            (50, 2, 4, 8)
+        );
         let d = full(r#"{"max_new_tokens": 512, "eos_token_id": 1}"#, "{}");
         let s = Settings::read(&ModelFiles::in_dir(d.path()).expect("files")).expect("settings");
         assert_eq!((s.max_new_tokens, s.is_vqa), (512, false));
@@ -273,19 +279,28 @@ mod tests {
     fn errors_name_the_file_and_the_fix() {
         let d = dir_with(&[("encoder_model.onnx", "")]);
         let e = format!("{:#}", ModelFiles::in_dir(d.path()).unwrap_err());
-        assert!(e.contains("decoder_model_merged.onnx") && e.contains("optimum-cli"), "{e}");
+        assert!(
+            e.contains("decoder_model_merged.onnx") && e.contains("optimum-cli"),
+            "{e}"
+        );
         let d = full("{}", r#"{"image_processor_type": "CLIPImageProcessor"}"#);
         let e = format!(
             "{:#}",
             Settings::read(&ModelFiles::in_dir(d.path()).expect("files")).unwrap_err()
         );
-        assert!(e.contains("preprocessor_config.json") && e.contains("Pix2Struct"), "{e}");
+        assert!(
+            e.contains("preprocessor_config.json") && e.contains("Pix2Struct"),
+            "{e}"
+        );
         let d = full(r#"{"max_new_tokens": "many"}"#, "{}");
         let e = format!(
             "{:#}",
             Settings::read(&ModelFiles::in_dir(d.path()).expect("files")).unwrap_err()
         );
-        assert!(e.contains("generation_config.json") && e.contains("max_new_tokens"), "{e}");
+        assert!(
+            e.contains("generation_config.json") && e.contains("max_new_tokens"),
+            "{e}"
+        );
         let missing = Path::new("/nonexistent/evalkit-model");
         let e = format!("{:#}", ModelFiles::in_dir(missing).unwrap_err());
         assert!(e.contains("does not exist"), "{e}");

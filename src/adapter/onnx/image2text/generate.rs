@@ -194,6 +194,9 @@ impl Generator {
                 }
             };
             let mut guard = lock(session);
+            // The with-past graph of a split export reads the cached cross-attention
+            // entries instead of the encoder's states.
+            inputs.retain(|(name, _)| guard.inputs().iter().any(|i| i.name() == name));
             let mut out = guard
                 .run(inputs)
                 .map_err(|e| anyhow!("the decoder failed at step {}: {e}", step + 1))?;
@@ -326,7 +329,10 @@ fn check_decoder(
 ) -> anyhow::Result<(Cache, bool)> {
     let inputs = names(session.inputs().iter().map(|i| i.name().to_string()));
     let outputs = names(session.outputs().iter().map(|o| o.name().to_string()));
-    let mut required = vec!["input_ids", "encoder_hidden_states", "encoder_attention_mask"];
+    let mut required = vec!["input_ids", "encoder_attention_mask"];
+    if merged || !with_past {
+        required.push("encoder_hidden_states");
+    }
     if merged {
         required.push("use_cache_branch");
     }
@@ -345,7 +351,9 @@ fn check_decoder(
         .cloned()
         .collect();
     let known = |n: &String| {
-        required.contains(&n.as_str()) || n == "attention_mask" || n.starts_with("past_key_values.")
+        required.contains(&n.as_str())
+            || ["attention_mask", "encoder_hidden_states"].contains(&n.as_str())
+            || n.starts_with("past_key_values.")
     };
     if let Some(extra) = inputs.iter().find(|n| !known(n)) {
         return Err(wrong(
@@ -389,7 +397,7 @@ fn check_decoder(
         let out = name.replacen("past_key_values.", "present.", 1);
         let is_encoder = name.contains(".encoder.");
         // The with-past graph of a split export does not return cross-attention entries.
-        if !outputs.contains(&out) && !(is_encoder && !merged) {
+        if !outputs.contains(&out) && (!is_encoder || merged) {
             return Err(wrong(
                 path,
                 "decoder",

@@ -56,7 +56,11 @@ pub struct Engine {
 
 impl Engine {
     /// Loads and cross-checks everything in a model directory.
-    pub fn load(files: &ModelFiles, library: &Path, options: &SessionOptions) -> anyhow::Result<Self> {
+    pub fn load(
+        files: &ModelFiles,
+        library: &Path,
+        options: &SessionOptions,
+    ) -> anyhow::Result<Self> {
         let settings = Settings::read(files)?;
         let tokenizer = load_tokenizer(&files.tokenizer, &settings)?;
         let env = runtime::environment(library)?;
@@ -75,7 +79,10 @@ impl Engine {
 
     /// Generates for a batch of prepared images and decodes the answers.
     pub fn answer(&self, batch: &[(&Patches, usize)]) -> anyhow::Result<Vec<(String, usize)>> {
-        let values: Vec<f32> = batch.iter().flat_map(|(p, _)| p.values.iter().copied()).collect();
+        let values: Vec<f32> = batch
+            .iter()
+            .flat_map(|(p, _)| p.values.iter().copied())
+            .collect();
         let used: Vec<usize> = batch.iter().map(|(p, _)| p.used()).collect();
         let limits: Vec<usize> = batch.iter().map(|(_, l)| *l).collect();
         let tokens = self.generator.generate(&values, &used, &limits)?;
@@ -133,7 +140,9 @@ fn load_tokenizer(path: &Path, settings: &Settings) -> anyhow::Result<tokenizers
         .chain([("pad", settings.pad)])
     {
         if !special.contains(&id) {
-            let token = tokenizer.id_to_token(id).unwrap_or_else(|| "nothing".into());
+            let token = tokenizer
+                .id_to_token(id)
+                .unwrap_or_else(|| "nothing".into());
             bail!(mismatch(format!(
                 "the model's {what} id {id} is {token:?} in it, not a special token"
             )));
@@ -280,10 +289,15 @@ fn worker(engine: &Engine, rx: &Mutex<mpsc::Receiver<Job>>, batch: usize) {
 }
 
 /// Names the model files (sizes and BLAKE3 hashes), the library and the token limit.
-fn fingerprint(files: &ModelFiles, library: &Path, max_tokens: Option<u32>) -> anyhow::Result<String> {
+fn fingerprint(
+    files: &ModelFiles,
+    library: &Path,
+    max_tokens: Option<u32>,
+) -> anyhow::Result<String> {
     let mut parts = Vec::new();
     for path in files.all() {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         parts.push(format!(
             "{} ({} bytes, blake3 {})",
             path.file_name().unwrap_or_default().to_string_lossy(),
@@ -329,7 +343,9 @@ impl Model for OnnxImage2TextModel {
                 use base64::Engine as _;
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(image.base64())
-                    .map_err(|e| CallError::permanent(format!("the image is not valid base64: {e}")))?;
+                    .map_err(|e| {
+                        CallError::permanent(format!("the image is not valid base64: {e}"))
+                    })?;
                 let img = image::load_from_memory(&bytes).map_err(|e| {
                     CallError::permanent(format!(
                         "the image ({} bytes) does not decode: {e}",
@@ -361,14 +377,15 @@ impl Model for OnnxImage2TextModel {
                     .map_err(CallError::permanent)?;
                 Ok::<_, CallError>((text, used, tokens))
             };
-            let (text, used, tokens) = tokio::time::timeout(inner.timeout, run)
-                .await
-                .map_err(|_| {
-                    CallError::transient(format!(
-                        "generation timed out after {:.1}s",
-                        inner.timeout.as_secs_f64()
-                    ))
-                })??;
+            let (text, used, tokens) =
+                tokio::time::timeout(inner.timeout, run)
+                    .await
+                    .map_err(|_| {
+                        CallError::transient(format!(
+                            "generation timed out after {:.1}s",
+                            inner.timeout.as_secs_f64()
+                        ))
+                    })??;
             Ok(Response {
                 text,
                 usage: Some(Usage {

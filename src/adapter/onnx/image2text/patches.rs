@@ -25,7 +25,7 @@ impl PatchSpec {
     }
 
     /// Values of one image's patch matrix.
-    pub fn len(&self) -> usize {
+    pub fn values(&self) -> usize {
         self.max_patches * self.features()
     }
 
@@ -93,7 +93,7 @@ pub fn extract(img: &RgbImage, spec: &PatchSpec) -> Patches {
     let (rh, rw) = (rows * ph, cols * pw);
     let resized = resample::aa_bilinear(&normalised, width, height, 3, rw, rh);
     let features = spec.features();
-    let mut values = vec![0f32; spec.len()];
+    let mut values = vec![0f32; spec.values()];
     for r in 0..rows {
         for c in 0..cols {
             let row = &mut values[(r * cols + c) * features..][..features];
