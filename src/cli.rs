@@ -53,6 +53,16 @@ pub struct RunArgs {
     /// Suite card name (datasets/NAME.toml) or path.
     #[arg(long)]
     pub suite: String,
+    /// What the model is asked: `direct` (the suite's questions) or `chart-to-table` (each
+    /// chart's data table with DePlot's instruction, scored by RMS F1 / RNSS against the
+    /// gold tables; the run is filed under SUITE-table).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "direct",
+        conflicts_with = "reasoning"
+    )]
+    pub strategy: evalkit::run::Task,
     /// Read the data from here instead of the card's locations (format detected).
     #[arg(long)]
     pub data: Option<PathBuf>,

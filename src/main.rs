@@ -96,6 +96,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         grace: Duration::from_secs_f64(args.grace_secs.max(0.0)),
         command: command.clone(),
         judge: args.judge,
+        task: args.strategy,
     })
     .await?;
     match output {
@@ -139,6 +140,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         judge: args.judge,
         perception: vec![],
         instruction: args.instruction,
+        task: evalkit::run::Task::Direct,
     };
     let (report, dir) = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
         base,

@@ -143,3 +143,90 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
         assert_eq!(r["how"], "rule", "{r}");
     }
 }
+
+/// `--strategy chart-to-table` on ChartQA's official layout: one chart (8127.png, table
+/// "Characteristic,Share / Yes,12% / No,88%") with two questions. The mock answers DePlot's
+/// instruction with that table, so both items score 100; the run is filed under
+/// chartqa-table. The same suite from the TSV copy (no tables) fails every item with the
+/// reason instead of scoring 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn chart_to_table_strategy_scores_chartqa_against_its_official_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chartqa/json/test");
+    let data = tmp.path().join("chartqa");
+    std::fs::create_dir_all(data.join("png")).unwrap();
+    std::fs::create_dir_all(data.join("tables")).unwrap();
+    std::fs::copy(fixture.join("png/8127.png"), data.join("png/8127.png")).unwrap();
+    std::fs::copy(
+        fixture.join("tables/8127.csv"),
+        data.join("tables/8127.csv"),
+    )
+    .unwrap();
+    let items = serde_json::json!([
+        {"imgname": "8127.png", "query": "What share said yes?", "label": "12"},
+        {"imgname": "8127.png", "query": "What share said no?", "label": "88"},
+    ]);
+    std::fs::write(data.join("test_human.json"), items.to_string()).unwrap();
+    std::fs::write(data.join("test_augmented.json"), "[]").unwrap();
+    let server = MockServer::start(MockConfig {
+        answers: AnswerMode::Rules {
+            rules: vec![(
+                "Generate underlying data table of the figure below:".into(),
+                "TITLE | Survey <0x0A> Characteristic | Share <0x0A> Yes | 12% <0x0A> No | 88%"
+                    .into(),
+            )],
+            default: "no table".into(),
+        },
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let card = model_card(tmp.path(), "mock", &server.base_url(), "");
+    for (source, answered) in [
+        (data.clone(), 2),
+        (
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/chartqa/tsv/ChartQA_TEST.tsv"),
+            0,
+        ),
+    ] {
+        let out_dir = tmp.path().join(format!("runs-{answered}"));
+        let out = evalkit_async(
+            tmp.path(),
+            &[
+                "run",
+                "--model",
+                card.to_str().unwrap(),
+                "--suite",
+                "chartqa",
+                "--strategy",
+                "chart-to-table",
+                "--data",
+                source.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--quiet",
+            ],
+            &[("EVALKIT_TEST_KEY", "k")],
+        )
+        .await;
+        ok(&out);
+        let run = run_dir(&out_dir);
+        assert!(
+            run.starts_with(out_dir.join("chartqa-table")),
+            "{}",
+            run.display()
+        );
+        let s = summary(&run);
+        assert_eq!(s["scorer"], "chart_to_table", "{s:#}");
+        assert_eq!(s["counts"]["answered"], answered, "{s:#}");
+        if answered > 0 {
+            assert_eq!(metric(&s, None, "rms_f1"), 100.0, "{s:#}");
+            assert_eq!(metric(&s, None, "rnss"), 100.0, "{s:#}");
+        } else {
+            assert!(s["counts"]["failed"].as_u64().unwrap() > 0, "{s:#}");
+            let record = &predictions(&run)[0];
+            assert!(record.to_string().contains("no gold table"), "{record}");
+        }
+    }
+}

@@ -65,6 +65,19 @@ pub struct RunOptions {
     /// model is then the reasoning model.
     pub perception: Vec<String>,
     pub instruction: crate::strategy::decoupled::Instruction,
+    /// What the model is asked: the suite's questions, or the charts' data tables.
+    pub task: Task,
+}
+
+/// `--strategy`: the suite's own questions, or chart-to-table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Task {
+    /// One request per item with the suite's prompt.
+    #[default]
+    Direct,
+    /// The chart's data table (DePlot's instruction), scored by RMS F1 / RNSS against the
+    /// item's gold table.
+    ChartToTable,
 }
 
 /// What a finished (or interrupted) run left behind.

@@ -95,7 +95,15 @@ fn dir_name(name: &str) -> String {
 
 pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
     let model_card = model_card(&opts.model)?;
-    let suite_card = suite_card(&opts.suite)?;
+    let mut suite_card = suite_card(&opts.suite)?;
+    if opts.task == super::Task::ChartToTable {
+        if !opts.perception.is_empty() {
+            anyhow::bail!(
+                "--strategy chart-to-table asks one model for the table; it does not combine with --perception/--reasoning"
+            );
+        }
+        suite_card = crate::strategy::table::suite_card(&suite_card);
+    }
     let scorer: Arc<dyn Scorer> =
         Arc::from(crate::score::by_name(&suite_card.scorer).map_err(anyhow::Error::msg)?);
     // The bundled default suite is generated on first use (seed 0) into the data cache,
@@ -244,7 +252,11 @@ async fn strategy(
             template: suite.prompt.clone(),
             image_max_side: model_card.image_max_side,
         };
-        return Ok((Arc::new(direct), model_card.name.clone()));
+        let strategy: Arc<dyn Strategy> = match opts.task {
+            super::Task::Direct => Arc::new(direct),
+            super::Task::ChartToTable => Arc::new(crate::strategy::table::ChartToTable { direct }),
+        };
+        return Ok((strategy, model_card.name.clone()));
     }
     let disk = DiskCache::new(DiskCache::default_dir());
     let mut sources = Vec::new();

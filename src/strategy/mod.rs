@@ -6,6 +6,7 @@ pub mod decoupled;
 pub mod direct;
 pub mod encode;
 pub mod prompt;
+pub mod table;
 
 use futures::future::BoxFuture;
 
