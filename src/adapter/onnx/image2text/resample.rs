@@ -100,15 +100,17 @@ pub fn pil_bicubic(src: &RgbImage, width: u32, height: u32) -> RgbImage {
         let t = taps(w0, w1, 2.0, bicubic);
         let k = fixed(&t.weights);
         let mut out = vec![0u8; w1 * h0 * 3];
-        for y in 0..h0 {
-            let row = &cur[y * w0 * 3..][..w0 * 3];
-            for x in 0..w1 {
-                for c in 0..3 {
-                    let mut acc: i32 = 1 << (PRECISION_BITS - 1);
-                    for (j, &kk) in k[x].iter().enumerate() {
-                        acc = acc.wrapping_add(row[(t.start[x] + j) * 3 + c] as i32 * kk);
+        for (row, dst) in cur.chunks_exact(w0 * 3).zip(out.chunks_exact_mut(w1 * 3)) {
+            for (x, px) in dst.chunks_exact_mut(3).enumerate() {
+                let mut acc = [1i32 << (PRECISION_BITS - 1); 3];
+                let src = &row[t.start[x] * 3..][..k[x].len() * 3];
+                for (&kk, s) in k[x].iter().zip(src.chunks_exact(3)) {
+                    for c in 0..3 {
+                        acc[c] = acc[c].wrapping_add(s[c] as i32 * kk);
                     }
-                    out[(y * w1 + x) * 3 + c] = clip8(acc);
+                }
+                for c in 0..3 {
+                    px[c] = clip8(acc[c]);
                 }
             }
         }
@@ -120,13 +122,17 @@ pub fn pil_bicubic(src: &RgbImage, width: u32, height: u32) -> RgbImage {
         let k = fixed(&t.weights);
         let stride = cur_w * 3;
         let mut out = vec![0u8; cur_w * h1 * 3];
-        for y in 0..h1 {
-            for i in 0..stride {
-                let mut acc: i32 = 1 << (PRECISION_BITS - 1);
-                for (j, &kk) in k[y].iter().enumerate() {
-                    acc = acc.wrapping_add(cur[(t.start[y] + j) * stride + i] as i32 * kk);
+        let mut acc = vec![0i32; stride];
+        for (y, dst) in out.chunks_exact_mut(stride).enumerate() {
+            acc.fill(1 << (PRECISION_BITS - 1));
+            for (j, &kk) in k[y].iter().enumerate() {
+                let src = &cur[(t.start[y] + j) * stride..][..stride];
+                for (a, &v) in acc.iter_mut().zip(src) {
+                    *a = a.wrapping_add(v as i32 * kk);
                 }
-                out[y * stride + i] = clip8(acc);
+            }
+            for (d, &a) in dst.iter_mut().zip(&acc) {
+                *d = clip8(a);
             }
         }
         cur = out;
@@ -151,17 +157,16 @@ pub fn aa_bilinear(
         .map(|w| w.iter().map(|&v| v as f32).collect())
         .collect();
     let mut tmp = vec![0f32; out_width * height * channels];
-    for y in 0..height {
-        let row = &src[y * width * channels..][..width * channels];
-        let out = &mut tmp[y * out_width * channels..][..out_width * channels];
-        for x in 0..out_width {
-            let s = horizontal.start[x];
-            for c in 0..channels {
-                let mut acc = 0f32;
-                for (j, &w) in hw[x].iter().enumerate() {
-                    acc += row[(s + j) * channels + c] * w;
+    for (row, out) in src
+        .chunks_exact(width * channels)
+        .zip(tmp.chunks_exact_mut(out_width * channels))
+    {
+        for (x, px) in out.chunks_exact_mut(channels).enumerate() {
+            let s = &row[horizontal.start[x] * channels..][..hw[x].len() * channels];
+            for (&w, v) in hw[x].iter().zip(s.chunks_exact(channels)) {
+                for (p, &v) in px.iter_mut().zip(v) {
+                    *p += v * w;
                 }
-                out[x * channels + c] = acc;
             }
         }
     }
