@@ -517,3 +517,31 @@ fn evalkit_run_answers_a_suite_the_same_batched_and_unbatched() {
     }
     assert_eq!(answers[0], answers[1]);
 }
+
+#[test]
+fn the_shipped_chartpali_card_without_an_export_says_how_to_make_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = fixture().join("../chartqa/tsv/ChartQA_TEST.tsv");
+    let out = common::evalkit(
+        dir.path(),
+        &[
+            "run",
+            "--model",
+            "chartpali",
+            "--suite",
+            "chartqa",
+            "--data",
+            data.to_str().expect("utf-8"),
+            "--quiet",
+        ],
+        &[("EVALKIT_CACHE", dir.path().to_str().expect("utf-8"))],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("models/chartpali")
+            && err.contains("does not exist")
+            && err.contains("optimum-cli export onnx"),
+        "{err}"
+    );
+}
