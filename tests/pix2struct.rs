@@ -204,12 +204,21 @@ fn model_copy(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
 /// The fixture model in plain (non-VQA) mode: no header is drawn.
 fn plain_model() -> tempfile::TempDir {
     model_copy(|d| {
-        let path = d.join("preprocessor_config.json");
-        let text = std::fs::read_to_string(&path).expect("read");
-        assert!(text.contains("\"is_vqa\": true"));
-        std::fs::write(&path, text.replace("\"is_vqa\": true", "\"is_vqa\": false"))
-            .expect("write");
+        edit(
+            d,
+            "preprocessor_config.json",
+            "\"is_vqa\": true",
+            "\"is_vqa\": false",
+        )
     })
+}
+
+/// Replaces text in one file of a model copy (the text must be there).
+fn edit(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replace(from, to)).expect("write");
 }
 
 fn engine(dir: &Path) -> anyhow::Result<evalkit::adapter::onnx::image2text::Engine> {
@@ -335,13 +344,12 @@ fn every_broken_model_directory_is_a_clear_error() {
     );
     // ... or whose end-of-sequence id is an ordinary token.
     let d = model_copy(|d| {
-        let path = d.join("generation_config.json");
-        let text = std::fs::read_to_string(&path).expect("read");
-        std::fs::write(
-            &path,
-            text.replace("\"eos_token_id\": 1", "\"eos_token_id\": 40"),
+        edit(
+            d,
+            "generation_config.json",
+            "\"eos_token_id\": 1",
+            "\"eos_token_id\": 40",
         )
-        .expect("write");
     });
     let e = load_error(d.path());
     assert!(
@@ -350,25 +358,23 @@ fn every_broken_model_directory_is_a_clear_error() {
     );
     // A config for another architecture.
     let d = model_copy(|d| {
-        let path = d.join("config.json");
-        let text = std::fs::read_to_string(&path).expect("read");
-        std::fs::write(
-            &path,
-            text.replace("\"model_type\": \"pix2struct\"", "\"model_type\": \"t5\""),
+        edit(
+            d,
+            "config.json",
+            "\"model_type\": \"pix2struct\"",
+            "\"model_type\": \"t5\"",
         )
-        .expect("write");
     });
     let e = load_error(d.path());
     assert!(e.contains("config.json") && e.contains("\"t5\""), "{e}");
     // Patches that do not fit the exported encoder.
     let d = model_copy(|d| {
-        let path = d.join("preprocessor_config.json");
-        let text = std::fs::read_to_string(&path).expect("read");
-        std::fs::write(
-            &path,
-            text.replace("\"max_patches\": 256", "\"max_patches\": 512"),
+        edit(
+            d,
+            "preprocessor_config.json",
+            "\"max_patches\": 256",
+            "\"max_patches\": 512",
         )
-        .expect("write");
     });
     let e = load_error(d.path());
     assert!(
