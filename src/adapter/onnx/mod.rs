@@ -12,6 +12,10 @@ pub mod runtime;
 
 use std::path::{Path, PathBuf};
 
+use image::DynamicImage;
+
+use crate::adapter::{CallError, EncodedImage};
+
 /// evalkit's cache: `$EVALKIT_CACHE` when set and not empty, else `~/.cache/evalkit`.
 pub fn cache_dir() -> PathBuf {
     match std::env::var_os("EVALKIT_CACHE") {
@@ -57,6 +61,37 @@ fn join_rest(base: PathBuf, rest: &str) -> PathBuf {
     } else {
         base.join(rest)
     }
+}
+
+/// Decodes a request's image for a local model; `which` names it in errors ("the image",
+/// "image 2 of 3"). Bad base64 or bytes that do not decode are permanent errors.
+pub fn decode_image(image: &EncodedImage, which: &str) -> Result<DynamicImage, CallError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(image.base64())
+        .map_err(|e| CallError::permanent(format!("{which} is not valid base64: {e}")))?;
+    image::load_from_memory(&bytes).map_err(|e| {
+        CallError::permanent(format!(
+            "{which} ({}, {} bytes) does not decode: {e}",
+            image
+                .prefix()
+                .trim_end_matches(";base64,")
+                .trim_start_matches("data:"),
+            bytes.len()
+        ))
+    })
+}
+
+/// A model file as fingerprints name it: file name, size and the start of its BLAKE3 hash.
+pub fn describe_file(path: &Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(format!(
+        "{} ({} bytes, blake3 {})",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        bytes.len(),
+        &blake3::hash(&bytes).to_hex()[..16]
+    ))
 }
 
 /// The hint every "file not found" error ends with.

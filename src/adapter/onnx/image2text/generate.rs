@@ -53,8 +53,20 @@ fn lock(s: &Mutex<Session>) -> std::sync::MutexGuard<'_, Session> {
     s.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn names(list: impl Iterator<Item = String>) -> Vec<String> {
-    list.collect()
+fn input_names(session: &Session) -> Vec<String> {
+    session
+        .inputs()
+        .iter()
+        .map(|i| i.name().to_string())
+        .collect()
+}
+
+fn output_names(session: &Session) -> Vec<String> {
+    session
+        .outputs()
+        .iter()
+        .map(|o| o.name().to_string())
+        .collect()
 }
 
 impl Generator {
@@ -266,25 +278,21 @@ fn wrong(path: &Path, what: &str, detail: String) -> anyhow::Error {
 }
 
 fn check_encoder(session: &Session, path: &Path, s: &Settings) -> anyhow::Result<()> {
-    let inputs = names(session.inputs().iter().map(|i| i.name().to_string()));
-    let Some(patches) = session
+    let inputs = input_names(session);
+    let patches = session
         .inputs()
         .iter()
-        .find(|i| i.name() == "flattened_patches")
-    else {
+        .find(|i| i.name() == "flattened_patches");
+    let (Some(patches), true) = (
+        patches,
+        inputs.len() == 2 && inputs.iter().any(|n| n == "attention_mask"),
+    ) else {
         return Err(wrong(
             path,
             "encoder",
             format!("its inputs are {inputs:?}, expected flattened_patches and attention_mask"),
         ));
     };
-    if !inputs.iter().any(|n| n == "attention_mask") || inputs.len() != 2 {
-        return Err(wrong(
-            path,
-            "encoder",
-            format!("its inputs are {inputs:?}, expected flattened_patches and attention_mask"),
-        ));
-    }
     check_float_tensor(
         patches.dtype(),
         3,
@@ -309,7 +317,7 @@ fn check_encoder(session: &Session, path: &Path, s: &Settings) -> anyhow::Result
         .iter()
         .any(|o| o.name() == "last_hidden_state")
     {
-        let outputs = names(session.outputs().iter().map(|o| o.name().to_string()));
+        let outputs = output_names(session);
         return Err(wrong(
             path,
             "encoder",
@@ -327,8 +335,8 @@ fn check_decoder(
     with_past: bool,
     merged: bool,
 ) -> anyhow::Result<(Cache, bool)> {
-    let inputs = names(session.inputs().iter().map(|i| i.name().to_string()));
-    let outputs = names(session.outputs().iter().map(|o| o.name().to_string()));
+    let inputs = input_names(session);
+    let outputs = output_names(session);
     let mut required = vec!["input_ids", "encoder_attention_mask"];
     if merged || !with_past {
         required.push("encoder_hidden_states");

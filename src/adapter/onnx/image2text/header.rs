@@ -125,11 +125,10 @@ impl HeaderFont {
     }
 
     /// Pillow's `textbbox((0, 0), text)[2:]` of one line: (right, bottom).
-    fn line_box(&self, line: &str) -> (i32, i32) {
-        let (glyphs, advance) = self.shape(line);
-        let mut right = pixel(advance);
+    fn line_box(&self, (glyphs, advance): &(Vec<Placed>, i64)) -> (i32, i32) {
+        let mut right = pixel(*advance);
         let mut bottom = self.ascent;
-        for g in &glyphs {
+        for g in glyphs {
             if let Some((max_x, min_y)) = self.ink(g.id) {
                 let origin = pixel(g.pen64 + g.dx64);
                 right = right.max(origin + (max_x * self.scale).ceil() as i32);
@@ -147,7 +146,12 @@ impl HeaderFont {
 
     /// The size of the text box of wrapped lines (Pillow's `textbbox` right and bottom).
     pub fn text_box(&self, lines: &[String]) -> (u32, u32) {
-        if lines.iter().all(|l| l.is_empty()) && lines.len() <= 1 {
+        let shaped: Vec<_> = lines.iter().map(|l| self.shape(l)).collect();
+        self.shaped_box(&shaped)
+    }
+
+    fn shaped_box(&self, lines: &[(Vec<Placed>, i64)]) -> (u32, u32) {
+        if lines.iter().all(|(g, _)| g.is_empty()) && lines.len() <= 1 {
             return (0, 0);
         }
         let step = self.ascent + LINE_SPACING;
@@ -163,14 +167,16 @@ impl HeaderFont {
 
     /// `render_text`: the wrapped text, black on white, with 5 pixels of padding.
     pub fn render_text(&self, text: &str) -> RgbImage {
-        let lines = wrap(text, WRAP_WIDTH);
-        let (w, h) = self.text_box(&lines);
+        let lines: Vec<_> = wrap(text, WRAP_WIDTH)
+            .iter()
+            .map(|l| self.shape(l))
+            .collect();
+        let (w, h) = self.shaped_box(&lines);
         let mut img = RgbImage::from_pixel(w + 2 * PADDING, h + 2 * PADDING, Rgb([255; 3]));
         let step = self.ascent + LINE_SPACING;
-        for (i, line) in lines.iter().enumerate() {
+        for (i, (glyphs, _)) in lines.iter().enumerate() {
             let baseline = PADDING as i32 + self.ascent + i as i32 * step;
-            let (glyphs, _) = self.shape(line);
-            for g in &glyphs {
+            for g in glyphs {
                 let x = PADDING as i32 + pixel(g.pen64 + g.dx64);
                 let y = baseline - pixel(g.dy64);
                 let glyph =

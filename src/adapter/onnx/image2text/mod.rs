@@ -33,8 +33,8 @@ use self::files::{ModelFiles, Settings};
 use self::generate::Generator;
 use self::header::HeaderFont;
 use self::patches::Patches;
-use super::resolve_card_path;
 use super::runtime::{self, SessionOptions};
+use super::{decode_image, describe_file, resolve_card_path};
 use crate::adapter::{CallError, Model, Part, Request, Response, Usage};
 use crate::card::model::ModelCard;
 
@@ -294,17 +294,11 @@ fn fingerprint(
     library: &Path,
     max_tokens: Option<u32>,
 ) -> anyhow::Result<String> {
-    let mut parts = Vec::new();
-    for path in files.all() {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        parts.push(format!(
-            "{} ({} bytes, blake3 {})",
-            path.file_name().unwrap_or_default().to_string_lossy(),
-            bytes.len(),
-            &blake3::hash(&bytes).to_hex()[..16]
-        ));
-    }
+    let parts = files
+        .all()
+        .into_iter()
+        .map(describe_file)
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(format!(
         "onnx-image2text/{PIPELINE_VERSION} {} runtime={} max_tokens={max_tokens:?}",
         parts.join(" "),
@@ -340,18 +334,7 @@ impl Model for OnnxImage2TextModel {
             let image = image.clone();
             let work = inner.clone();
             let prepared = tokio::task::spawn_blocking(move || {
-                use base64::Engine as _;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(image.base64())
-                    .map_err(|e| {
-                        CallError::permanent(format!("the image is not valid base64: {e}"))
-                    })?;
-                let img = image::load_from_memory(&bytes).map_err(|e| {
-                    CallError::permanent(format!(
-                        "the image ({} bytes) does not decode: {e}",
-                        bytes.len()
-                    ))
-                })?;
+                let img = decode_image(&image, "the image")?;
                 let patches = prepare(&work.font, &work.settings, &img, &prompt);
                 let queue = work
                     .queue()

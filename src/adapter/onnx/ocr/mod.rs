@@ -34,7 +34,7 @@ use self::det::{DetSettings, Detector};
 use self::geometry::Quad;
 use self::rec::Recognizer;
 use super::runtime::{self, SessionOptions};
-use super::{SETUP_HINT, cache_dir, resolve_card_path};
+use super::{SETUP_HINT, cache_dir, decode_image, describe_file, resolve_card_path};
 use crate::adapter::{CallError, EncodedImage, Model, Part, Request, Response};
 use crate::card::model::ModelCard;
 
@@ -403,7 +403,6 @@ impl Inner {
     /// OCR of every image of a request: the lines of each image, images separated by an
     /// empty line.
     fn answer(&self, images: &[EncodedImage]) -> Result<String, CallError> {
-        use base64::Engine;
         let engine = self
             .engine()
             .map_err(|e| CallError::permanent(format!("{e:#}")))?;
@@ -414,19 +413,7 @@ impl Inner {
             } else {
                 "the image".to_string()
             };
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(image.base64())
-                .map_err(|e| CallError::permanent(format!("{which} is not valid base64: {e}")))?;
-            let img = image::load_from_memory(&bytes).map_err(|e| {
-                CallError::permanent(format!(
-                    "{which} ({}, {} bytes) does not decode: {e}",
-                    image
-                        .prefix()
-                        .trim_end_matches(";base64,")
-                        .trim_start_matches("data:"),
-                    bytes.len()
-                ))
-            })?;
+            let img = decode_image(image, &which)?;
             let lines = engine
                 .read(&img)
                 .map_err(|e| CallError::permanent(format!("OCR of {which} failed: {e:#}")))?;
@@ -448,25 +435,14 @@ fn fingerprint(
     library: &Path,
     settings: &OcrSettings,
 ) -> anyhow::Result<String> {
-    let describe = |path: &Path| -> anyhow::Result<String> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let hash = blake3::hash(&bytes).to_hex();
-        Ok(format!(
-            "{} ({} bytes, blake3 {})",
-            path.file_name().unwrap_or_default().to_string_lossy(),
-            bytes.len(),
-            &hash[..16]
-        ))
-    };
     let cls = match (&files.cls, settings.use_angle_cls) {
-        (Some(path), true) => describe(path)?,
+        (Some(path), true) => describe_file(path)?,
         _ => "none".to_string(),
     };
     Ok(format!(
         "onnx-ocr/{PIPELINE_VERSION} det={} cls={cls} rec={} runtime={} {}",
-        describe(&files.det)?,
-        describe(&files.rec)?,
+        describe_file(&files.det)?,
+        describe_file(&files.rec)?,
         library.file_name().unwrap_or_default().to_string_lossy(),
         settings.describe()
     ))
