@@ -219,16 +219,11 @@ mod tests {
     use super::*;
 
     fn fixtures() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/figureqa")
+        crate::suite::testing::fixtures("figureqa")
     }
 
     fn load(path: PathBuf) -> Vec<Result<Item, InvalidRow>> {
-        open(&ResolvedSource {
-            format: Format::Official,
-            path,
-        })
-        .unwrap_or_else(|e| panic!("{e:#}"))
-        .collect()
+        crate::suite::testing::load(open, Format::Official, path)
     }
 
     #[test]

@@ -130,16 +130,11 @@ mod tests {
     use super::*;
 
     fn fixtures() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hallusionbench")
+        crate::suite::testing::fixtures("hallusionbench")
     }
 
     fn load(path: PathBuf) -> Vec<Result<Item, InvalidRow>> {
-        open(&ResolvedSource {
-            format: Format::VlmevalkitTsv,
-            path,
-        })
-        .unwrap_or_else(|e| panic!("{e:#}"))
-        .collect()
+        crate::suite::testing::load(open, Format::VlmevalkitTsv, path)
     }
 
     #[test]

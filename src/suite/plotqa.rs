@@ -431,20 +431,15 @@ mod tests {
     use super::*;
 
     fn fixtures() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plotqa")
+        crate::suite::testing::fixtures("plotqa")
     }
 
     fn load(format: Format, path: PathBuf) -> Vec<Result<Item, InvalidRow>> {
-        open(&ResolvedSource { format, path })
-            .unwrap_or_else(|e| panic!("{e:#}"))
-            .collect()
+        crate::suite::testing::load(open, format, path)
     }
 
     fn ok_items(format: Format, path: PathBuf) -> Vec<Item> {
-        load(format, path)
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|e| panic!("{e:?}")))
-            .collect()
+        crate::suite::testing::ok_items(open, format, path)
     }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
