@@ -51,10 +51,7 @@ mod tests {
                     text: "2".into(),
                 },
             ],
-            answers: vec![],
-            images: vec![],
-            split: None,
-            fields: Default::default(),
+            ..Default::default()
         };
         assert_eq!(
             render("Q: {question}\n{options}\n{hint}{x}", &item),

@@ -410,15 +410,7 @@ mod tests {
         let mut ids = IdAssigner::default();
         let item = |id: &str| Item {
             id: id.into(),
-            order: 0,
-            source: String::new(),
-            question: String::new(),
-            hint: None,
-            choices: vec![],
-            answers: vec![],
-            images: vec![],
-            split: None,
-            fields: Default::default(),
+            ..Default::default()
         };
         let got: Vec<(String, u64)> = ["a", "b", "a", "a"]
             .iter()

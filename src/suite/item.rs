@@ -38,7 +38,7 @@ pub struct Choice {
 }
 
 /// One question of a benchmark, in the form every strategy and scorer understands.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Item {
     /// Stable identity: the same item read from any supported format has the same id.
     pub id: String,

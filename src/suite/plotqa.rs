@@ -667,15 +667,7 @@ mod tests {
         let mut ids = IdAssigner::default();
         let make = |id: &str| Item {
             id: id.into(),
-            order: 0,
-            source: String::new(),
-            question: String::new(),
-            hint: None,
-            choices: vec![],
-            answers: vec![],
-            images: vec![],
-            split: None,
-            fields: Default::default(),
+            ..Default::default()
         };
         let got: Vec<String> = [(1, "x"), (1, "x"), (2, "x"), (1, "x")]
             .iter()

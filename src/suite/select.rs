@@ -55,13 +55,7 @@ mod tests {
                     id: id.to_string(),
                     order: i as u64,
                     source: format!("f:{i}"),
-                    question: String::new(),
-                    hint: None,
-                    choices: vec![],
-                    answers: vec![],
-                    images: vec![],
-                    split: None,
-                    fields: Default::default(),
+                    ..Default::default()
                 })
             })
             .collect();
