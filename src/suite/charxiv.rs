@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::item::{ImageData, InvalidRow, Item, ItemStream, LoadResult};
-use super::row::{Row, RowStream, Value, read_inside};
+use super::row::{Row, RowStream, Value, read_inside, read_json};
 use super::{Format, ResolvedSource, tsv};
 use crate::score::charxiv::{
     inst_category_name, inst_category_number, question_type, sections, skill,
@@ -279,14 +279,7 @@ fn read_subjects(path: &Path) -> anyhow::Result<HashMap<String, String>> {
 /// The entries of an annotation file (a JSON object keyed by figure id), in ascending
 /// numeric id order.
 fn read_entries(path: &Path) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not valid JSON ({e}); expected an object keyed by figure id",
-            path.display()
-        )
-    })?;
+    let json = read_json(path, "an object keyed by figure id", None)?;
     let serde_json::Value::Object(map) = json else {
         anyhow::bail!(
             "{}: expected a JSON object keyed by figure id, found {}",

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use super::item::{ImageData, Item, ItemStream, LoadResult};
-use super::row::{Row, Value, read_inside};
+use super::row::{Row, Value, read_inside, read_json};
 use super::{Format, ResolvedSource};
 
 const RECOGNIZING: &str = "recognizing";
@@ -50,14 +50,11 @@ fn official(path: &Path) -> anyhow::Result<ItemStream> {
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}; {how}", file.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not valid JSON ({e}); expected a list of {{question, answer, image, split}}",
-            file.display()
-        )
-    })?;
+    let json = read_json(
+        &file,
+        "a list of {question, answer, image, split}",
+        Some(how),
+    )?;
     let serde_json::Value::Array(entries) = json else {
         anyhow::bail!(
             "{}: expected a JSON list of {{question, answer, image, split}} objects; {how}",

@@ -287,6 +287,24 @@ pub fn require_columns(file: &Path, found: &[String], required: &[&str]) -> anyh
     )
 }
 
+/// Reads and parses a whole JSON file. Errors name the file; an unreadable file's error
+/// ends with `how` (how to get the data) when given, invalid JSON's says what was `expected`.
+pub fn read_json(
+    file: &Path,
+    expected: &str,
+    how: Option<&str>,
+) -> anyhow::Result<serde_json::Value> {
+    let hint = how.map(|h| format!("; {h}")).unwrap_or_default();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}{hint}", file.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not valid JSON ({e}); expected {expected}",
+            file.display()
+        )
+    })
+}
+
 /// Reads `relative` (a path stored in a dataset) inside `dir`, refusing absolute paths and
 /// paths that climb out of `dir` (`..`), including through symbolic links.
 pub fn read_inside(dir: &Path, relative: &str) -> Result<Vec<u8>, String> {

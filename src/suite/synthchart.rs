@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::item::{ImageData, InvalidRow, Item, ItemStream};
-use super::row::{Row, Value, read_inside};
+use super::row::{Row, Value, read_inside, read_json};
 use super::{Format, ResolvedSource, tsv};
 use crate::synth::questions::Split;
 use crate::synth::write::{QUESTIONS_FILE, TSV_FILE};
@@ -167,14 +167,7 @@ fn generated(path: &Path) -> anyhow::Result<ItemStream> {
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}; {how}", file.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not valid JSON ({e}); expected the list `evalkit synth` writes",
-            file.display()
-        )
-    })?;
+    let json = read_json(&file, "the list `evalkit synth` writes", Some(how))?;
     let serde_json::Value::Array(entries) = json else {
         anyhow::bail!(
             "{}: expected a JSON list of questions; {how}",
