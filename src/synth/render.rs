@@ -261,14 +261,22 @@ fn bars(root: &Area, table: &Table, stacked: bool, style: &Style) -> DrawResult 
         chart.draw_series(labels)?;
     }
     if legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(font(14))
-            .draw()?;
+        draw_legend(&mut chart)?;
     }
+    Ok(())
+}
+
+/// The series legend, upper right, on a translucent white box.
+fn draw_legend<'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(font(14))
+        .draw()?;
     Ok(())
 }
 
@@ -334,13 +342,7 @@ fn lines(root: &Area, table: &Table, style: &Style) -> DrawResult {
         }
     }
     if legend {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .label_font(font(14))
-            .draw()?;
+        draw_legend(&mut chart)?;
     }
     Ok(())
 }
