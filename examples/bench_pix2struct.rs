@@ -102,8 +102,7 @@ fn main() -> anyhow::Result<()> {
                     Part::Text { text: q.clone() },
                 ],
             }],
-            max_tokens: None,
-            stop: vec![],
+            sampling: Default::default(),
         })
         .collect();
     let rt = tokio::runtime::Runtime::new()?;

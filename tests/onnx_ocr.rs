@@ -353,8 +353,7 @@ fn request(images: &[&RgbImage], text: &str) -> Request {
             role: Role::User,
             parts,
         }],
-        max_tokens: None,
-        stop: Vec::new(),
+        sampling: Default::default(),
     }
 }
 
@@ -408,8 +407,7 @@ async fn the_model_answers_with_the_text_of_its_images() {
                 image: EncodedImage::from_bytes("image/png", b"not a png"),
             }],
         }],
-        max_tokens: None,
-        stop: Vec::new(),
+        sampling: Default::default(),
     };
     let err = model.generate(&garbage).await.expect_err("garbage");
     assert!(

@@ -405,8 +405,7 @@ fn an_image_that_does_not_decode_is_a_permanent_error() {
             role: Role::User,
             parts,
         }],
-        max_tokens: None,
-        stop: vec![],
+        sampling: Default::default(),
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let garbage = Part::Image {

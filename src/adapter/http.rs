@@ -95,20 +95,25 @@ impl OpenAiModel {
             out.push(b'}');
         }
         out.push(b']');
-        let max_tokens = request.max_tokens.unwrap_or(self.card.max_tokens());
+        let sampling = &request.sampling;
+        let max_tokens = sampling.max_tokens.unwrap_or(self.card.max_tokens());
+        let temperature = sampling.temperature.unwrap_or(self.card.temperature);
         out.extend_from_slice(
             format!(
                 ",\"max_tokens\":{max_tokens},\"temperature\":{}",
-                json!(self.card.temperature)
+                json!(temperature)
             )
             .as_bytes(),
         );
-        if let Some(seed) = self.card.seed {
+        if let Some(top_p) = sampling.top_p {
+            out.extend_from_slice(format!(",\"top_p\":{}", json!(top_p)).as_bytes());
+        }
+        if let Some(seed) = sampling.seed.or(self.card.seed) {
             out.extend_from_slice(format!(",\"seed\":{seed}").as_bytes());
         }
-        if !request.stop.is_empty() {
+        if !sampling.stop.is_empty() {
             out.extend_from_slice(b",\"stop\":");
-            out.extend_from_slice(json!(request.stop).to_string().as_bytes());
+            out.extend_from_slice(json!(sampling.stop).to_string().as_bytes());
         }
         out.push(b'}');
         out
@@ -187,12 +192,10 @@ impl OpenAiModel {
             );
             return Err(classify_status(status, message, retry_after));
         }
-        let (text, usage) =
-            parse_completion(&bytes).map_err(|e| CallError::transient(self.scrub(&e)))?;
+        let reply = parse_reply(&bytes).map_err(|e| CallError::transient(self.scrub(&e)))?;
         Ok(Response {
-            text,
-            usage,
             latency: started.elapsed(),
+            ..reply
         })
     }
 
@@ -269,7 +272,12 @@ impl Model for OpenAiModel {
         } else {
             0
         };
-        (chars / 4) as u32 + images * 765 + request.max_tokens.unwrap_or(self.card.max_tokens())
+        (chars / 4) as u32
+            + images * 765
+            + request
+                .sampling
+                .max_tokens
+                .unwrap_or(self.card.max_tokens())
     }
 }
 
@@ -335,7 +343,7 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 }
 
 /// Extracts the answer text and usage from a chat-completion body.
-pub fn parse_completion(bytes: &[u8]) -> Result<(String, Option<Usage>), String> {
+pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         format!(
             "malformed JSON from server ({e}): {}",
@@ -367,7 +375,25 @@ pub fn parse_completion(bytes: &[u8]) -> Result<(String, Option<Usage>), String>
                 .unwrap_or(0),
         })
     });
-    Ok((text, usage))
+    let finish_reason = choice["finish_reason"].as_str().map(str::to_string);
+    let message = &choice["message"];
+    let reasoning = ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|k| message[*k].as_str())
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    Ok(Response {
+        text,
+        usage,
+        latency: Duration::ZERO,
+        finish_reason,
+        reasoning,
+    })
+}
+
+/// The answer text and token counts of a chat-completions reply (see [`parse_reply`]).
+pub fn parse_completion(bytes: &[u8]) -> Result<(String, Option<Usage>), String> {
+    parse_reply(bytes).map(|r| (r.text, r.usage))
 }
 
 #[cfg(test)]
@@ -423,8 +449,11 @@ mod tests {
                     },
                 ],
             }],
-            max_tokens: Some(9),
-            stop: vec!["\n\n".into()],
+            sampling: crate::adapter::Sampling {
+                max_tokens: Some(9),
+                stop: vec!["\n\n".into()],
+                ..Default::default()
+            },
         };
         let body: Value =
             serde_json::from_slice(&OpenAiModel::new(&card).unwrap().body(&request)).unwrap();

@@ -90,21 +90,69 @@ pub struct Message {
     pub parts: Vec<Part>,
 }
 
-/// What a strategy asks a model for. Sampling settings come from the model card.
+/// How a model samples its answer. Unset fields fall back to the model card's settings.
+/// Every field is part of the request hash, so N samples at temperature > 0 (distinct
+/// `sample` indexes or seeds) are N distinct requests and N distinct cache entries.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Sampling {
+    /// Overrides the card's `max_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// Overrides the card's `temperature`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// Overrides the card's `seed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Which of several samples of the same prompt this is (0 for single calls). Not sent:
+    /// it only keeps otherwise identical samples apart in the hash and the journal.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sample: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// What a strategy asks a model for: the messages and how to sample the answer.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Request {
     pub messages: Vec<Message>,
-    /// Overrides the card's `max_tokens` when set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub stop: Vec<String>,
+    #[serde(flatten)]
+    pub sampling: Sampling,
 }
 
 impl Request {
+    /// One user message of the given parts, default sampling.
+    pub fn user(parts: Vec<Part>) -> Self {
+        Request {
+            messages: vec![Message {
+                role: Role::User,
+                parts,
+            }],
+            sampling: Sampling::default(),
+        }
+    }
+
+    /// One user message of plain text, default sampling.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self::user(vec![Part::Text { text: text.into() }])
+    }
+
+    /// The same request with other sampling settings.
+    pub fn with_sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+
     /// Feeds the request's content into a hasher: every field that reaches the model, each
     /// length-prefixed so that different requests never hash alike. (Hashing the bytes
-    /// directly avoids serialising multi-megabyte image URLs just to hash them.)
+    /// directly avoids serialising multi-megabyte image URLs just to hash them.) Sampling
+    /// fields left unset add nothing, so default requests keep the hashes they always had.
     pub fn hash_into(&self, hasher: &mut blake3::Hasher) {
         let mut field = |bytes: &[u8]| {
             hasher.update(&(bytes.len() as u64).to_le_bytes());
@@ -126,10 +174,23 @@ impl Request {
                 }
             }
         }
-        field(format!("max_tokens={:?}", self.max_tokens).as_bytes());
-        for stop in &self.stop {
+        let s = &self.sampling;
+        field(format!("max_tokens={:?}", s.max_tokens).as_bytes());
+        for stop in &s.stop {
             field(b"stop");
             field(stop.as_bytes());
+        }
+        if let Some(t) = s.temperature {
+            field(format!("temperature={t:?}").as_bytes());
+        }
+        if let Some(p) = s.top_p {
+            field(format!("top_p={p:?}").as_bytes());
+        }
+        if let Some(seed) = s.seed {
+            field(format!("seed={seed}").as_bytes());
+        }
+        if s.sample != 0 {
+            field(format!("sample={}", s.sample).as_bytes());
         }
     }
 }
@@ -142,11 +203,17 @@ pub struct Usage {
 }
 
 /// A model's answer to one request.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub text: String,
     pub usage: Option<Usage>,
     pub latency: Duration,
+    /// Why generation stopped, as the server says it (`stop`, `length`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+    /// Reasoning the provider returned apart from the answer (`reasoning_content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
 }
 
 /// Why a call failed, classified for the retry policy.
@@ -193,4 +260,74 @@ pub trait Model: Send + Sync {
 
     /// A rough token cost of a request, for tokens-per-minute limits.
     fn estimate_tokens(&self, request: &Request) -> u32;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(request: &Request) -> String {
+        let mut h = blake3::Hasher::new();
+        request.hash_into(&mut h);
+        h.finalize().to_hex().to_string()
+    }
+
+    #[test]
+    fn every_sampling_setting_changes_the_hash() {
+        let base = Request::text("q");
+        let variants = [
+            Sampling {
+                temperature: Some(0.7),
+                ..Default::default()
+            },
+            Sampling {
+                top_p: Some(0.9),
+                ..Default::default()
+            },
+            Sampling {
+                seed: Some(1),
+                ..Default::default()
+            },
+            Sampling {
+                sample: 1,
+                ..Default::default()
+            },
+            Sampling {
+                stop: vec!["</A>".into()],
+                ..Default::default()
+            },
+            Sampling {
+                max_tokens: Some(8),
+                ..Default::default()
+            },
+        ];
+        let mut seen = vec![hash(&base)];
+        for sampling in variants {
+            let h = hash(&base.clone().with_sampling(sampling));
+            assert!(!seen.contains(&h), "{h}");
+            seen.push(h);
+        }
+        // N samples that differ only in their index are N requests.
+        let sample = |n| {
+            hash(&base.clone().with_sampling(Sampling {
+                temperature: Some(0.7),
+                sample: n,
+                ..Default::default()
+            }))
+        };
+        assert_ne!(sample(1), sample(2));
+        assert_eq!(sample(2), sample(2));
+    }
+
+    #[test]
+    fn default_sampling_keeps_the_hash_of_earlier_versions() {
+        // The hash a request without sampling settings had before sampling was added:
+        // role, text, then `max_tokens=None`, each length-prefixed.
+        let mut h = blake3::Hasher::new();
+        for field in [&b"User"[..], b"text", b"q", b"max_tokens=None"] {
+            h.update(&(field.len() as u64).to_le_bytes());
+            h.update(field);
+        }
+        assert_eq!(hash(&Request::text("q")), h.finalize().to_hex().to_string());
+    }
 }

@@ -31,16 +31,7 @@ pub struct CallRecord {
 }
 
 /// A judge model's decision on an answer the rules could not resolve.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JudgeRecord {
-    /// The judge model card's name.
-    pub model: String,
-    pub request_hash: String,
-    /// The judge's raw reply (kept so rescoring needs no judge call).
-    pub reply: Option<String>,
-    pub error: Option<String>,
-    pub attempts: u32,
-}
+pub use crate::score::decide::JudgeCall as JudgeRecord;
 
 /// The outcome of one item.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,4 +68,28 @@ pub struct ItemRecord {
     pub judge: Option<JudgeRecord>,
     /// When the record was written (RFC 3339).
     pub at: String,
+}
+
+impl ItemRecord {
+    /// The scorer's view of the item, as stored.
+    pub fn gold(&self) -> Gold {
+        Gold {
+            fields: self.fields.clone(),
+            ..self.gold.clone()
+        }
+    }
+
+    /// Re-decides an answered item from its raw response through the one scoring path,
+    /// with the judge's stored verdict in place of a judge call: no model is contacted,
+    /// and what a judge decided stays decided.
+    pub fn rescore(&mut self, scorer: &dyn crate::score::Scorer) {
+        let (Status::Answered, Some(text)) = (self.status, &self.response) else {
+            return;
+        };
+        let decision =
+            crate::score::decide::decide_stored(scorer, &self.gold(), text, self.judge.as_ref());
+        self.extracted = decision.score.extracted;
+        self.metrics = Some(decision.score.metrics);
+        self.how = Some(decision.score.how);
+    }
 }

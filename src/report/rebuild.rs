@@ -16,7 +16,7 @@ pub fn rebuild(dir: &Path, rescore: bool) -> anyhow::Result<Summary> {
     let mut records = journal::latest(loaded.records);
     if rescore {
         for record in &mut records {
-            crate::run::record::rescore(record, scorer.as_ref());
+            record.rescore(scorer.as_ref());
         }
     }
     let previous: Option<Summary> = std::fs::read(dir.join(journal::SUMMARY))

@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
-use crate::adapter::{Message, Part, Request, Role};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use crate::adapter::Request;
 use crate::journal::record::JudgeRecord;
 use crate::schedule::Dispatcher;
-use crate::score::{Gold, How, Score, Scorer};
 
 /// A judge model, ready to call.
 pub struct Judge {
@@ -17,77 +19,24 @@ pub struct Judge {
     pub dispatcher: Arc<Dispatcher>,
 }
 
-/// A score after the judge step, and the judge's record when it was consulted.
-pub struct Judged {
-    pub score: Score,
-    pub record: Option<JudgeRecord>,
-    /// The judge call (if any) came from the cache.
-    pub cached: bool,
-}
-
-/// Scores an answer: rules first, then the judge for what they leave unresolved.
-pub async fn score(
-    scorer: &dyn Scorer,
-    gold: &Gold,
-    response: &str,
-    judge: Option<&Judge>,
-) -> Judged {
-    let rule = scorer.score(gold, response);
-    let (Some(judge), How::Unparsed) = (judge, rule.how) else {
-        return Judged {
-            score: rule,
-            record: None,
-            cached: true,
-        };
-    };
-    let Some(prompt) = scorer.judge_prompt(gold, response) else {
-        return Judged {
-            score: rule,
-            record: None,
-            cached: true,
-        };
-    };
-    let request = Request {
-        messages: vec![Message {
-            role: Role::User,
-            parts: vec![Part::Text { text: prompt }],
-        }],
-        max_tokens: None,
-        stop: vec![],
-    };
-    let call = judge.dispatcher.call(&request).await;
-    let (score, reply, error) = match &call.result {
-        Ok(reply) => (
-            scorer.judge_verdict(gold, response, &reply.text),
-            Some(reply.text.clone()),
-            None,
-        ),
-        Err(e) => (rule, None, Some(e.clone())),
-    };
-    Judged {
-        score,
-        cached: call.cached,
-        record: Some(JudgeRecord {
-            model: judge.name.clone(),
-            request_hash: call.hash,
-            reply,
-            error,
-            attempts: call.attempts,
-        }),
-    }
-}
-
-/// Re-scores from a stored judge reply (no call): rules first, the stored verdict after.
-pub fn rescore(
-    scorer: &dyn Scorer,
-    gold: &Gold,
-    response: &str,
-    judge: Option<&JudgeRecord>,
-) -> Score {
-    let rule = scorer.score(gold, response);
-    match (rule.how, judge.and_then(|j| j.reply.as_deref())) {
-        (How::Unparsed, Some(reply)) => scorer.judge_verdict(gold, response, reply),
-        _ => rule,
+impl crate::score::decide::Judge for Judge {
+    fn ask<'a>(&'a self, prompt: String) -> BoxFuture<'a, JudgeRecord> {
+        async move {
+            let call = self.dispatcher.call(&Request::text(prompt)).await;
+            let (reply, error) = match call.result {
+                Ok(reply) => (Some(reply.text), None),
+                Err(e) => (None, Some(e)),
+            };
+            JudgeRecord {
+                model: self.name.clone(),
+                request_hash: call.hash,
+                reply,
+                error,
+                attempts: call.attempts,
+                cached: call.cached,
+            }
+        }
+        .boxed()
     }
 }
 
@@ -101,9 +50,11 @@ mod tests {
     use futures::future::BoxFuture;
 
     use super::*;
-    use crate::adapter::{CallError, Model, Response};
+    use crate::adapter::{CallError, Model, Part, Response};
     use crate::schedule::DispatchConfig;
     use crate::schedule::retry::RetryPolicy;
+    use crate::score::decide::{decide, decide_stored};
+    use crate::score::{Gold, How, Score, Scorer};
 
     /// Rules resolve "42" only; the judge is asked about anything else and says "RIGHT".
     struct Picky;
@@ -162,7 +113,7 @@ mod tests {
                 Ok(Response {
                     text: "RIGHT".into(),
                     usage: None,
-                    latency: Duration::ZERO,
+                    ..Response::default()
                 })
             }
             .boxed()
@@ -199,32 +150,37 @@ mod tests {
             ..Gold::default()
         };
 
-        let by_rule = score(&Picky, &gold, "42", Some(&judge)).await;
+        let by_rule = decide(&Picky, &gold, "42", Some(&judge)).await;
         assert_eq!(by_rule.score.how, How::Rule);
-        assert!(by_rule.record.is_none());
+        assert!(by_rule.judge.is_none());
 
-        let judged = score(&Picky, &gold, "forty-two", Some(&judge)).await;
+        let judged = decide(&Picky, &gold, "forty-two", Some(&judge)).await;
         assert_eq!(judged.score.how, How::Judge);
         assert_eq!(judged.score.metrics["accuracy"], 1.0);
-        let record = judged.record.unwrap();
+        let record = judged.judge.unwrap();
         assert_eq!(record.reply.as_deref(), Some("RIGHT"));
         assert_eq!(
             *model.0.lock().unwrap(),
             vec!["gold 42 said forty-two".to_string()]
         );
-        assert!(!judged.cached);
+        assert!(!record.cached);
 
-        let again = score(&Picky, &gold, "forty-two", Some(&judge)).await;
-        assert!(again.cached, "the same judge prompt comes from the cache");
+        let again = decide(&Picky, &gold, "forty-two", Some(&judge)).await;
+        assert!(
+            again.judge.unwrap().cached,
+            "the same judge prompt comes from the cache"
+        );
         assert_eq!(model.0.lock().unwrap().len(), 1);
 
         // Without a judge the answer stays unparsed; rescoring reuses the stored reply.
         assert_eq!(
-            score(&Picky, &gold, "forty-two", None).await.score.how,
+            decide(&Picky, &gold, "forty-two", None).await.score.how,
             How::Unparsed
         );
         assert_eq!(
-            rescore(&Picky, &gold, "forty-two", Some(&record)).how,
+            decide_stored(&Picky, &gold, "forty-two", Some(&record))
+                .score
+                .how,
             How::Judge
         );
     }

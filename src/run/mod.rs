@@ -236,17 +236,22 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
             }
             let judged = match &outcome.answer {
                 Ok(answer) => Some(
-                    judge::score(
+                    crate::score::decide::decide(
                         scorer.as_ref(),
                         &record::gold(&item),
                         answer,
-                        the_judge.as_deref(),
+                        the_judge
+                            .as_deref()
+                            .map(|j| j as &dyn crate::score::decide::Judge),
                     )
                     .await,
                 ),
                 Err(_) => None,
             };
-            let judge_cached = judged.as_ref().is_none_or(|j| j.cached);
+            let judge_cached = judged
+                .as_ref()
+                .and_then(|d| d.judge.as_ref())
+                .is_none_or(|j| j.cached);
             let record = record::build(&item, &outcome, judged);
             if record.status == Status::Failed {
                 failed_items.fetch_add(1, Ordering::Relaxed);

@@ -1,11 +1,11 @@
 //! Turning a strategy's outcome into a journal record: scoring the answer, summing
 //! latency and usage over calls, and deciding whether a resumed item needs a new line.
 
-use super::judge::Judged;
 use crate::adapter::Usage;
 use crate::journal::record::CallRecord;
 use crate::journal::{ItemRecord, Status};
-use crate::score::{Gold, Scorer};
+use crate::score::Gold;
+use crate::score::decide::Decision;
 use crate::strategy::Outcome;
 use crate::suite::Item;
 
@@ -34,7 +34,7 @@ pub fn outcome_hash(outcome: &Outcome) -> String {
 }
 
 /// Builds the record for an item's outcome and its score (None when the item failed).
-pub fn build(item: &Item, outcome: &Outcome, judged: Option<Judged>) -> ItemRecord {
+pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRecord {
     let mut usage: Option<Usage> = None;
     let mut latency_ms: Option<u64> = None;
     let mut attempts = 0;
@@ -67,7 +67,7 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Judged>) -> ItemReco
     };
     let gold = gold(item);
     let (judge, score) = match judged {
-        Some(j) => (j.record, Some(j.score)),
+        Some(d) => (d.judge, Some(d.score)),
         None => (None, None),
     };
     let (status, response, error) = match &outcome.answer {
@@ -119,18 +119,4 @@ pub fn unchanged(
         && prev.request_hash == new.request_hash
         && prev.metrics == new.metrics
         && prev.order == new.order
-}
-
-/// Rescores a record from its raw response (no model call).
-pub fn rescore(record: &mut ItemRecord, scorer: &dyn Scorer) {
-    if let (Status::Answered, Some(text)) = (record.status, &record.response) {
-        let gold = Gold {
-            fields: record.fields.clone(),
-            ..record.gold.clone()
-        };
-        let score = scorer.score(&gold, text);
-        record.extracted = score.extracted;
-        record.metrics = Some(score.metrics);
-        record.how = Some(score.how);
-    }
 }

@@ -332,6 +332,6 @@ fn cached(text: String, usage: Option<crate::adapter::Usage>) -> Response {
     Response {
         text,
         usage,
-        latency: Duration::ZERO,
+        ..Response::default()
     }
 }

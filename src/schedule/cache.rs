@@ -5,7 +5,6 @@
 //! are renamed, so a crash never leaves a torn entry.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +20,10 @@ pub struct DiskCache {
 struct Entry {
     text: String,
     usage: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reasoning: Option<String>,
 }
 
 impl DiskCache {
@@ -45,7 +48,9 @@ impl DiskCache {
         Some(Response {
             text: entry.text,
             usage: entry.usage,
-            latency: Duration::ZERO,
+            finish_reason: entry.finish_reason,
+            reasoning: entry.reasoning,
+            ..Response::default()
         })
     }
 
@@ -55,6 +60,8 @@ impl DiskCache {
         let entry = Entry {
             text: response.text.clone(),
             usage: response.usage,
+            finish_reason: response.finish_reason.clone(),
+            reasoning: response.reasoning.clone(),
         };
         let (Some(parent), Ok(bytes)) = (path.parent(), serde_json::to_vec(&entry)) else {
             return;
@@ -72,6 +79,8 @@ impl DiskCache {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -82,6 +91,7 @@ mod tests {
             text: "a table".into(),
             usage: None,
             latency: Duration::from_secs(3),
+            ..Response::default()
         };
         assert!(cache.get("0123456789abcdef").is_none());
         cache.put("0123456789abcdef", &r);

@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod chartbench;
 pub mod charxiv;
 pub mod choice;
+pub mod decide;
 pub mod extract;
 pub mod mathvista;
 pub mod reachqa;

@@ -78,8 +78,7 @@ fn text_request(text: String) -> Request {
             role: Role::User,
             parts: vec![Part::Text { text }],
         }],
-        max_tokens: None,
-        stop: vec![],
+        sampling: Default::default(),
     }
 }
 
@@ -108,8 +107,7 @@ impl Decoupled {
                 role: Role::User,
                 parts,
             }],
-            max_tokens: None,
-            stop: vec![],
+            sampling: Default::default(),
         })
     }
 

@@ -33,8 +33,7 @@ impl Direct {
                 role: Role::User,
                 parts,
             }],
-            max_tokens: None,
-            stop: vec![],
+            sampling: Default::default(),
         })
     }
 }

@@ -241,6 +241,7 @@ impl Inner {
 
     fn limit(&self, request: &Request) -> usize {
         request
+            .sampling
             .max_tokens
             .or(self.max_tokens)
             .map(|t| t as usize)
@@ -376,6 +377,8 @@ impl Model for OnnxImage2TextModel {
                     completion_tokens: tokens as u64,
                 }),
                 latency: started.elapsed(),
+                finish_reason: Some(if tokens >= limit { "length" } else { "stop" }.into()),
+                reasoning: None,
             })
         }
         .boxed()

@@ -491,6 +491,7 @@ impl Model for OnnxOcrModel {
                 text,
                 usage: None,
                 latency: started.elapsed(),
+                ..Response::default()
             })
         }
         .boxed()
