@@ -53,16 +53,17 @@ pub struct RunArgs {
     /// Suite card name (datasets/NAME.toml) or path.
     #[arg(long)]
     pub suite: String,
-    /// What the model is asked: `direct` (the suite's questions) or `chart-to-table` (each
-    /// chart's data table with DePlot's instruction, scored by RMS F1 / RNSS against the
-    /// gold tables; the run is filed under SUITE-table).
+    /// How items are answered: `direct` (the suite's prompt, one call) or
+    /// `decoupled:SOURCE[+SOURCE...][,instruction=specific]` (perception sources describe
+    /// the image, the model answers from the text; the same as --reasoning/--perception).
+    /// Chart-to-table is a suite: --suite chartqa_table or synthchart_table.
     #[arg(
         long,
-        value_enum,
         default_value = "direct",
-        conflicts_with = "reasoning"
+        conflicts_with = "reasoning",
+        value_parser = clap::builder::ValueParser::new(parse_strategy)
     )]
-    pub strategy: evalkit::run::Task,
+    pub strategy: evalkit::strategy::StrategySpec,
     /// Read the data from here instead of the card's locations (format detected).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -164,4 +165,8 @@ pub struct SynthArgs {
     /// synthchart suite card looks). An existing suite there is replaced.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+fn parse_strategy(spec: &str) -> Result<evalkit::strategy::StrategySpec, String> {
+    spec.parse()
 }

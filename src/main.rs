@@ -11,6 +11,7 @@ use cli::{Cli, Command, ReportFormat};
 use evalkit::card::find::{self, CardKind};
 use evalkit::report::Exporter;
 use evalkit::run::{Output, RunOptions};
+use evalkit::strategy::StrategySpec;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -82,9 +83,15 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         .join(" ");
     let result = evalkit::run::run(RunOptions {
         // clap guarantees exactly one of --model and --reasoning.
+        strategy: if args.reasoning.is_some() {
+            StrategySpec::Decoupled {
+                perception: args.perception,
+                instruction: args.instruction,
+            }
+        } else {
+            args.strategy
+        },
         model: args.model.or(args.reasoning).unwrap_or_default(),
-        perception: args.perception,
-        instruction: args.instruction,
         suite: args.suite,
         data: args.data,
         out: args.out,
@@ -96,7 +103,6 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         grace: Duration::from_secs_f64(args.grace_secs.max(0.0)),
         command: command.clone(),
         judge: args.judge,
-        task: args.strategy,
     })
     .await?;
     match output {
@@ -138,12 +144,11 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         grace: Duration::from_secs(10),
         command,
         judge: args.judge,
-        perception: vec![],
-        instruction: args.instruction,
-        task: evalkit::run::Task::Direct,
+        strategy: StrategySpec::Direct,
     };
     let (report, dir) = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
         base,
+        instruction: args.instruction,
         perception: args.perception,
         reasoning: args.reasoning,
         e2e: args.e2e,

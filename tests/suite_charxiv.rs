@@ -390,3 +390,62 @@ async fn with_a_judge_the_official_grading_queries_decide_the_rest() {
         "TSV grading queries differ from the release's"
     );
 }
+
+/// Re-running a finished judged run sends no request of any kind (answers and judge
+/// verdicts come from the journal) and writes no journal line; the summary is unchanged.
+/// (Before the call context preloaded every role, the judge was asked again each time.)
+#[tokio::test(flavor = "multi_thread")]
+async fn rerunning_a_finished_judged_run_sends_nothing() {
+    let server = MockServer::start(MockConfig {
+        answers: model_answers(),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let judge = MockServer::start(MockConfig {
+        answers: judge_answers(),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let card = model_card(tmp.path(), "mock", &server.base_url(), "");
+    let judge_card = model_card(tmp.path(), "judge", &judge.base_url(), "");
+    let data = official();
+    let args = [
+        "run",
+        "--model",
+        card.to_str().unwrap(),
+        "--suite",
+        "charxiv",
+        "--data",
+        data.to_str().unwrap(),
+        "--judge",
+        judge_card.to_str().unwrap(),
+        "--quiet",
+    ];
+    ok(&evalkit_async(tmp.path(), &args, &[]).await);
+    let dir = run_dir(&tmp.path().join("runs"));
+    let first = summary(&dir);
+    assert_eq!(first["decided_by"]["judge"], 8);
+    let lines = predictions(&dir).len();
+    let (model_requests, judge_requests) = (server.stats().requests, judge.stats().requests);
+    assert!(judge_requests >= 9, "the judge was asked: {judge_requests}");
+
+    ok(&evalkit_async(tmp.path(), &args, &[]).await);
+    assert_eq!(
+        server.stats().requests,
+        model_requests,
+        "model requests re-sent"
+    );
+    assert_eq!(
+        judge.stats().requests,
+        judge_requests,
+        "judge requests re-sent"
+    );
+    assert_eq!(predictions(&dir).len(), lines, "journal lines appended");
+    let again = summary(&dir);
+    assert_eq!(again["scores"], first["scores"]);
+    assert_eq!(again["decided_by"], first["decided_by"]);
+    assert_eq!(again["requests"]["sent"], 0);
+}

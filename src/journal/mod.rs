@@ -90,6 +90,7 @@ impl Journal {
     }
 
     /// Appends one record as one line, in one write.
+    /// (Build records in their compact form, see [`ItemRecord::compact`].)
     pub fn append(&self, record: &ItemRecord) -> anyhow::Result<()> {
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
@@ -175,7 +176,10 @@ fn read_and_parse(path: &Path) -> anyhow::Result<(Loaded, u64)> {
             continue;
         }
         match serde_json::from_slice::<ItemRecord>(line) {
-            Ok(record) => loaded.records.push(record),
+            Ok(mut record) => {
+                record.expand();
+                loaded.records.push(record)
+            }
             Err(e) => loaded.bad_lines.push((i + 1, e.to_string())),
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::adapter::Usage;
 use crate::score::{Gold, How};
+use crate::strategy::CallRole;
 
 /// Whether an item has an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,11 +20,28 @@ pub enum Status {
     Failed,
 }
 
-/// One call of a multi-call strategy (single-call strategies leave `calls` empty).
+/// One model call an item made (every call, also for single-call strategies).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallRecord {
+    /// Why the call was made; absent in journals written before roles were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<CallRole>,
+    /// The model card's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub model: String,
     pub request_hash: String,
+    /// The raw reply. Not repeated in the file when it is the record's `response`
+    /// (`is_answer`); readers get it back either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+    /// The reply is the record's `response`: stored once, in the record.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_answer: bool,
+    /// Reasoning the provider returned apart from the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
     pub error: Option<String>,
     pub attempts: u32,
     pub latency_ms: Option<u64>,
@@ -91,5 +109,30 @@ impl ItemRecord {
         self.extracted = decision.score.extracted;
         self.metrics = Some(decision.score.metrics);
         self.how = Some(decision.score.how);
+    }
+}
+
+impl ItemRecord {
+    /// Stores each call's reply once: a call whose reply is the record's `response` keeps
+    /// only `is_answer` (the journal would otherwise hold every answer twice).
+    pub fn compact(&mut self) {
+        let Some(response) = &self.response else {
+            return;
+        };
+        for call in &mut self.calls {
+            if call.response.as_ref() == Some(response) {
+                call.response = None;
+                call.is_answer = true;
+            }
+        }
+    }
+
+    /// Undoes [`compact`](Self::compact) after reading.
+    pub fn expand(&mut self) {
+        for call in &mut self.calls {
+            if call.is_answer && call.response.is_none() {
+                call.response = self.response.clone();
+            }
+        }
     }
 }

@@ -7,13 +7,17 @@ use std::path::PathBuf;
 
 use super::{Output, RunOptions};
 use crate::report::decouple::{self, DecoupleReport, RunRef};
+use crate::strategy::StrategySpec;
+use crate::strategy::decoupled::Instruction;
 
 /// What `evalkit decouple` takes.
 #[derive(Clone, Debug)]
 pub struct DecoupleOptions {
     /// Shared settings of every run (suite, data, limit, sample, output, ...); its `model`
-    /// and `perception` are set per run.
+    /// and `strategy` are set per run.
     pub base: RunOptions,
+    /// The perception instruction of every decoupled run.
+    pub instruction: Instruction,
     /// Perception sources, each a card, `ocr`, `gold-table`, `none`, or several joined by `+`.
     pub perception: Vec<String>,
     pub reasoning: Vec<String>,
@@ -52,7 +56,10 @@ pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<(DecoupleReport, 
         for perception in &opts.perception {
             let run = RunOptions {
                 model: reasoning.clone(),
-                perception: perception.split('+').map(str::to_string).collect(),
+                strategy: StrategySpec::Decoupled {
+                    perception: perception.split('+').map(str::to_string).collect(),
+                    instruction: opts.instruction,
+                },
                 ..quiet.clone()
             };
             let result = super::run(run).await.map_err(|e| {
@@ -73,7 +80,7 @@ pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<(DecoupleReport, 
     for model in &opts.e2e {
         let result = super::run(RunOptions {
             model: model.clone(),
-            perception: vec![],
+            strategy: StrategySpec::Direct,
             ..quiet.clone()
         })
         .await?;

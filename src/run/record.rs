@@ -6,7 +6,7 @@ use crate::journal::record::CallRecord;
 use crate::journal::{ItemRecord, Status};
 use crate::score::Gold;
 use crate::score::decide::Decision;
-use crate::strategy::Outcome;
+use crate::strategy::{Call, CallRole, Outcome};
 use crate::suite::Item;
 
 /// The scorer's view of an item.
@@ -18,14 +18,16 @@ pub fn gold(item: &Item) -> Gold {
     }
 }
 
-/// The hash identifying all requests of an outcome.
-pub fn outcome_hash(outcome: &Outcome) -> String {
-    match outcome.calls.as_slice() {
-        [one] => one.hash.clone(),
-        calls => {
+/// The hash identifying an item's requests: its strategy's calls (the judge's call, made
+/// after the answer, is not part of it).
+pub fn outcome_hash(calls: &[Call]) -> String {
+    let mut strategy_calls = calls.iter().filter(|c| c.role != CallRole::Judge);
+    match (strategy_calls.next(), strategy_calls.next()) {
+        (Some(one), None) => one.outcome.hash.clone(),
+        _ => {
             let mut h = blake3::Hasher::new();
-            for c in calls {
-                h.update(c.hash.as_bytes());
+            for c in calls.iter().filter(|c| c.role != CallRole::Judge) {
+                h.update(c.outcome.hash.as_bytes());
                 h.update(b"\n");
             }
             h.finalize().to_hex()[..32].to_string()
@@ -33,14 +35,36 @@ pub fn outcome_hash(outcome: &Outcome) -> String {
     }
 }
 
-/// Builds the record for an item's outcome and its score (None when the item failed).
+/// One call as the journal keeps it.
+fn call_record(call: &Call) -> CallRecord {
+    let (response, error) = match &call.outcome.result {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e.clone())),
+    };
+    CallRecord {
+        role: Some(call.role),
+        model: call.model.clone(),
+        request_hash: call.outcome.hash.clone(),
+        response: response.map(|r| r.text.clone()),
+        is_answer: false,
+        reasoning: response.and_then(|r| r.reasoning.clone()),
+        finish_reason: response.and_then(|r| r.finish_reason.clone()),
+        error,
+        attempts: call.outcome.attempts,
+        latency_ms: response.map(|r| r.latency.as_millis() as u64),
+        usage: response.and_then(|r| r.usage),
+    }
+}
+
+/// Builds the record for an item's outcome and its decision (None when the item failed),
+/// in the journal's compact form.
 pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRecord {
     let mut usage: Option<Usage> = None;
     let mut latency_ms: Option<u64> = None;
     let mut attempts = 0;
-    for call in &outcome.calls {
-        attempts += call.attempts;
-        if let Ok(r) = &call.result {
+    for call in outcome.calls.iter().filter(|c| c.role != CallRole::Judge) {
+        attempts += call.outcome.attempts;
+        if let Ok(r) = &call.outcome.result {
             *latency_ms.get_or_insert(0) += r.latency.as_millis() as u64;
             if let Some(u) = r.usage {
                 let total = usage.get_or_insert_with(Usage::default);
@@ -49,22 +73,6 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
             }
         }
     }
-    let calls = if outcome.calls.len() > 1 {
-        outcome
-            .calls
-            .iter()
-            .map(|c| CallRecord {
-                request_hash: c.hash.clone(),
-                response: c.result.as_ref().ok().map(|r| r.text.clone()),
-                error: c.result.as_ref().err().cloned(),
-                attempts: c.attempts,
-                latency_ms: c.result.as_ref().ok().map(|r| r.latency.as_millis() as u64),
-                usage: c.result.as_ref().ok().and_then(|r| r.usage),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let gold = gold(item);
     let (judge, score) = match judged {
         Some(d) => (d.judge, Some(d.score)),
@@ -74,12 +82,12 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
         Ok(text) => (Status::Answered, Some(text.clone()), None),
         Err(e) => (Status::Failed, None, Some(e.clone())),
     };
-    ItemRecord {
+    let mut record = ItemRecord {
         id: item.id.clone(),
         order: item.order,
         source: item.source.clone(),
         status,
-        request_hash: outcome_hash(outcome),
+        request_hash: outcome_hash(&outcome.calls),
         response,
         extracted: score.as_ref().and_then(|s| s.extracted.clone()),
         metrics: score.as_ref().map(|s| s.metrics.clone()),
@@ -95,23 +103,19 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
             fields: Default::default(),
             ..gold
         },
-        calls,
+        calls: outcome.calls.iter().map(call_record).collect(),
         judge,
         at: chrono::Utc::now().to_rfc3339(),
-    }
+    };
+    record.compact();
+    record
 }
 
 /// True when a new record says nothing the previous one did not: every call (the judge's
 /// too) came from the journal and the previous record is the same answered outcome.
-pub fn unchanged(
-    previous: Option<&ItemRecord>,
-    new: &ItemRecord,
-    outcome: &Outcome,
-    judge_cached: bool,
-) -> bool {
+pub fn unchanged(previous: Option<&ItemRecord>, new: &ItemRecord, outcome: &Outcome) -> bool {
     let Some(prev) = previous else { return false };
-    judge_cached
-        && outcome.calls.iter().all(|c| c.cached)
+    outcome.calls.iter().all(|c| c.outcome.cached)
         && prev.judge.as_ref().map(|j| &j.request_hash)
             == new.judge.as_ref().map(|j| &j.request_hash)
         && prev.status == Status::Answered

@@ -12,14 +12,11 @@
 //! dispatcher, so descriptions are cached by request hash; with the on-disk cache they
 //! are reused by every reasoning model.
 
-use std::sync::Arc;
-
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Outcome, Strategy, encode, prompt};
-use crate::adapter::{Message, Part, Request, Role};
-use crate::schedule::{CallOutcome, Dispatcher};
+use super::{Calls, Strategy, encode, prompt};
+use crate::adapter::{Part, Request};
 use crate::suite::Item;
 use crate::template::fill;
 
@@ -30,10 +27,15 @@ const REASON: &str = include_str!("../../prompts/prism_reason.txt");
 
 /// Where a description comes from.
 pub enum Perception {
-    /// A model that sees the image (a VLM, or PP-OCR).
+    /// A model that sees the image (a VLM, or PP-OCR), called through the run's `perceive`
+    /// role.
     Model {
+        /// The source as the strategy spec names it (the call context's key).
+        source: String,
+        /// The model card's name.
         name: String,
-        dispatcher: Arc<Dispatcher>,
+        /// The model's fingerprint (part of the strategy's id).
+        fingerprint: String,
     },
     /// The item's gold data table (`fields["gold_table"]`): the oracle.
     GoldTable,
@@ -63,23 +65,13 @@ pub enum Instruction {
     Specific,
 }
 
-/// Perception sources, then the reasoning model (the dispatcher `run` is given).
+/// Perception sources, then the run's model as the reasoner.
 pub struct Decoupled {
     pub perception: Vec<Perception>,
     pub instruction: Instruction,
     /// The suite's prompt template (question, options).
     pub template: String,
     pub image_max_side: Option<u32>,
-}
-
-fn text_request(text: String) -> Request {
-    Request {
-        messages: vec![Message {
-            role: Role::User,
-            parts: vec![Part::Text { text }],
-        }],
-        sampling: Default::default(),
-    }
 }
 
 impl Decoupled {
@@ -102,20 +94,14 @@ impl Decoupled {
         parts.push(Part::Text {
             text: instruction.trim_end().to_string(),
         });
-        Ok(Request {
-            messages: vec![Message {
-                role: Role::User,
-                parts,
-            }],
-            sampling: Default::default(),
-        })
+        Ok(Request::user(parts))
     }
 
     async fn describe(
         &self,
         item: &Item,
         observations: Option<&str>,
-        calls: &mut Vec<CallOutcome>,
+        calls: &Calls,
     ) -> Result<String, String> {
         let mut sections = Vec::new();
         for source in &self.perception {
@@ -129,13 +115,9 @@ impl Decoupled {
                         )
                     })?
                 }
-                Perception::Model { dispatcher, .. } => {
-                    let call = dispatcher
-                        .call(&self.perception_request(item, observations)?)
-                        .await;
-                    let result = call.result.clone();
-                    calls.push(call);
-                    result?.text
+                Perception::Model { source, .. } => {
+                    let request = self.perception_request(item, observations)?;
+                    calls.perceive(source, &request).await.result?.text
                 }
             };
             sections.push(if self.perception.len() > 1 {
@@ -151,8 +133,7 @@ impl Decoupled {
         })
     }
 
-    async fn answer(&self, item: &Item, reasoning: &Dispatcher) -> Outcome {
-        let mut calls = Vec::new();
+    async fn answer(&self, item: &Item, calls: &Calls) -> Result<String, String> {
         let observations = match self.instruction {
             Instruction::Specific
                 if self
@@ -160,52 +141,27 @@ impl Decoupled {
                     .iter()
                     .any(|p| matches!(p, Perception::Model { .. })) =>
             {
-                let call = reasoning
-                    .call(&text_request(fill(
-                        OBSERVE,
-                        &[("{question}", &item.question)],
-                    )))
-                    .await;
-                let result = call.result.clone();
-                calls.push(call);
-                match result {
-                    Ok(r) => Some(r.text),
-                    Err(e) => {
-                        return Outcome {
-                            answer: Err(format!("observation step: {e}")),
-                            calls,
-                        };
-                    }
-                }
+                let request = Request::text(fill(OBSERVE, &[("{question}", &item.question)]));
+                let observed = calls.reason(&request).await.result;
+                Some(observed.map_err(|e| format!("observation step: {e}"))?.text)
             }
             _ => None,
         };
-        let description = match self
-            .describe(item, observations.as_deref(), &mut calls)
+        let description = self
+            .describe(item, observations.as_deref(), calls)
             .await
-        {
-            Ok(d) => d,
-            Err(e) => {
-                return Outcome {
-                    answer: Err(format!("perception: {e}")),
-                    calls,
-                };
-            }
-        };
+            .map_err(|e| format!("perception: {e}"))?;
         let question = prompt::render(&self.template, item);
-        let call = reasoning
-            .call(&text_request(fill(
-                REASON,
-                &[("{description}", &description), ("{prompt}", &question)],
-            )))
-            .await;
-        let answer = call
+        let request = Request::text(fill(
+            REASON,
+            &[("{description}", &description), ("{prompt}", &question)],
+        ));
+        calls
+            .reason(&request)
+            .await
             .result
-            .clone()
             .map(|r| r.text)
-            .map_err(|e| format!("reasoning: {e}"));
-        calls.push(call);
-        Outcome { answer, calls }
+            .map_err(|e| format!("reasoning: {e}"))
     }
 }
 
@@ -215,9 +171,9 @@ impl Strategy for Decoupled {
             .perception
             .iter()
             .map(|p| match p {
-                Perception::Model { name, dispatcher } => {
-                    format!("{name}:{}", dispatcher.fingerprint())
-                }
+                Perception::Model {
+                    name, fingerprint, ..
+                } => format!("{name}:{fingerprint}"),
                 other => other.name().to_string(),
             })
             .collect();
@@ -229,7 +185,11 @@ impl Strategy for Decoupled {
         )
     }
 
-    fn run<'a>(&'a self, item: &'a Item, dispatcher: &'a Dispatcher) -> BoxFuture<'a, Outcome> {
-        self.answer(item, dispatcher).boxed()
+    fn run<'a>(
+        &'a self,
+        item: &'a Item,
+        calls: &'a Calls,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        self.answer(item, calls).boxed()
     }
 }

@@ -4,9 +4,8 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Outcome, Strategy, encode, prompt};
-use crate::adapter::{Message, Part, Request, Role};
-use crate::schedule::Dispatcher;
+use super::{Calls, Strategy, encode, prompt};
+use crate::adapter::{Part, Request};
 use crate::suite::Item;
 
 /// One call per item with the suite's prompt template.
@@ -28,13 +27,7 @@ impl Direct {
         parts.push(Part::Text {
             text: prompt::render(&self.template, item),
         });
-        Ok(Request {
-            messages: vec![Message {
-                role: Role::User,
-                parts,
-            }],
-            sampling: Default::default(),
-        })
+        Ok(Request::user(parts))
     }
 }
 
@@ -43,23 +36,14 @@ impl Strategy for Direct {
         format!("direct|{}", self.template)
     }
 
-    fn run<'a>(&'a self, item: &'a Item, dispatcher: &'a Dispatcher) -> BoxFuture<'a, Outcome> {
+    fn run<'a>(
+        &'a self,
+        item: &'a Item,
+        calls: &'a Calls,
+    ) -> BoxFuture<'a, Result<String, String>> {
         async move {
-            let request = match self.request(item) {
-                Ok(r) => r,
-                Err(e) => {
-                    return Outcome {
-                        answer: Err(e),
-                        calls: vec![],
-                    };
-                }
-            };
-            let call = dispatcher.call(&request).await;
-            let answer = call.result.clone().map(|r| r.text);
-            Outcome {
-                answer,
-                calls: vec![call],
-            }
+            let request = self.request(item)?;
+            calls.answer(&request).await.result.map(|r| r.text)
         }
         .boxed()
     }

@@ -1,16 +1,20 @@
-//! Strategies turn an item into model calls and a final answer text. Every call goes
-//! through the [`Dispatcher`](crate::schedule::Dispatcher), so each one is rate-limited,
-//! retried, cached by request hash and journaled, however many calls a strategy makes.
+//! Strategies turn an item into model calls and a final answer text. A strategy reaches
+//! models only through its [`Calls`] (the run's models by role), so every call is
+//! rate-limited, retried, cached by request hash and journaled with its role, however many
+//! calls a strategy makes. Strategies are built from a parsed [`StrategySpec`].
 
+pub mod calls;
 pub mod decoupled;
 pub mod direct;
 pub mod encode;
 pub mod prompt;
-pub mod table;
+pub mod spec;
 
 use futures::future::BoxFuture;
 
-use crate::schedule::{CallOutcome, Dispatcher};
+pub use calls::{Call, CallContext, CallRole, Calls};
+pub use spec::StrategySpec;
+
 use crate::suite::Item;
 
 /// What a strategy produced for one item.
@@ -18,14 +22,14 @@ use crate::suite::Item;
 pub struct Outcome {
     /// The final answer text to score, when every needed call succeeded.
     pub answer: Result<String, String>,
-    /// Every call made, in order.
-    pub calls: Vec<CallOutcome>,
+    /// Every call made, in order, with its role.
+    pub calls: Vec<Call>,
 }
 
 impl Outcome {
     /// True when the strategy stopped because the run was cancelled.
     pub fn cancelled(&self) -> bool {
-        self.calls.iter().any(|c| c.cancelled)
+        self.calls.iter().any(|c| c.outcome.cancelled)
     }
 }
 
@@ -33,6 +37,7 @@ impl Outcome {
 pub trait Strategy: Send + Sync {
     /// Names the strategy and its settings; part of the run id.
     fn id(&self) -> String;
-    /// Answers one item.
-    fn run<'a>(&'a self, item: &'a Item, dispatcher: &'a Dispatcher) -> BoxFuture<'a, Outcome>;
+    /// Answers one item; the calls it makes are logged in `calls`.
+    fn run<'a>(&'a self, item: &'a Item, calls: &'a Calls)
+    -> BoxFuture<'a, Result<String, String>>;
 }

@@ -11,6 +11,7 @@
 //! TSV, the PNGs and CSV tables, and `questions.json` pointing at them. The `synthchart` suite
 //! card maps those into items (`crate::suite::synthchart`).
 
+pub mod first_use;
 pub mod questions;
 pub mod render;
 pub mod rng;

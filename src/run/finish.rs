@@ -1,0 +1,82 @@
+//! The run's last step: the summary is rebuilt from the journal (the latest record of every
+//! item this session selected, so an interrupted run and a finished one are summarised
+//! alike), the session is closed in the manifest, and `summary.json` is written.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+
+use crate::journal::{ItemRecord, Journal, Manifest};
+use crate::report::Summary;
+use crate::report::summary::{self, Requests};
+use crate::schedule::Counters;
+use crate::score::Scorer;
+
+/// What the session did, for the summary and the manifest.
+pub struct Session<'a> {
+    pub selected: &'a HashSet<String>,
+    pub invalid: u64,
+    pub counters: &'a Counters,
+    pub interrupted: bool,
+    /// The journal write that stopped the run, if one did.
+    pub write_failure: Option<&'a anyhow::Error>,
+    pub wall_time_s: f64,
+}
+
+/// Builds the summary, closes the session in the manifest and writes both.
+pub fn finish(
+    journal: &Journal,
+    manifest: &mut Manifest,
+    scorer: &dyn Scorer,
+    session: Session<'_>,
+) -> anyhow::Result<Summary> {
+    let dir = journal.dir();
+    let records: Vec<ItemRecord> =
+        crate::journal::latest(crate::journal::read_records(dir)?.records)
+            .into_iter()
+            .filter(|r| session.selected.contains(&r.id))
+            .collect();
+    let c = session.counters;
+    let requests = Requests {
+        sent: c.sent.load(Ordering::Relaxed),
+        retries: c.retries.load(Ordering::Relaxed),
+        cache_hits: c.cache_hits.load(Ordering::Relaxed),
+        failed_calls: c.failed.load(Ordering::Relaxed),
+        prompt_tokens: c.prompt_tokens.load(Ordering::Relaxed),
+        completion_tokens: c.completion_tokens.load(Ordering::Relaxed),
+        per_second: 0.0,
+    };
+    let finished_at = chrono::Utc::now().to_rfc3339();
+    let outcome = match (session.write_failure, session.interrupted) {
+        (Some(e), _) => format!("failed: {e}"),
+        (None, true) => "interrupted".to_string(),
+        (None, false) => "completed".to_string(),
+    };
+    if let Some(last) = manifest.sessions.last_mut() {
+        last.finished_at = Some(finished_at.clone());
+        last.outcome = Some(outcome);
+        last.items_selected = session.selected.len() as u64;
+        last.requests_sent = requests.sent;
+    }
+    let metric_names = scorer.metric_names();
+    let summary = summary::build(
+        &records,
+        summary::Context {
+            manifest,
+            metric_names: &metric_names,
+            primary_metric: scorer.primary_metric(),
+            selected: Some(session.selected.len() as u64),
+            invalid: session.invalid,
+            requests,
+            wall_time_s: session.wall_time_s,
+            peak_rss_mib: summary::peak_rss_mib(),
+            finished_at: Some(finished_at),
+        },
+    );
+    if session.write_failure.is_some() {
+        return Ok(summary);
+    }
+    manifest.write(dir)?;
+    let json = crate::report::Exporter::serialize(&crate::report::json::JsonExporter, &summary)?;
+    crate::journal::write_atomic(&dir.join(crate::journal::SUMMARY), &json)?;
+    Ok(summary)
+}

@@ -1,0 +1,88 @@
+//! One item's step: strategy -> score -> record -> append. Everything the step needs is
+//! one shared [`ItemStep`]; the pipeline spawns one step per item. The score comes from
+//! the one scoring path (`score::decide`) with the run's judge role live, and the record
+//! keeps every call the item made; a resumed item whose calls all came from the journal
+//! and whose outcome did not change writes nothing.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use super::progress::Progress;
+use super::record;
+use crate::journal::{ItemRecord, Journal, Status};
+use crate::score::Scorer;
+use crate::score::decide::decide;
+use crate::strategy::{CallContext, Calls, Outcome, Strategy};
+use crate::suite::Item;
+
+/// What every item's step shares.
+pub struct ItemStep {
+    pub strategy: Arc<dyn Strategy>,
+    pub scorer: Arc<dyn Scorer>,
+    pub context: Arc<CallContext>,
+    pub journal: Arc<Journal>,
+    /// The latest record of each item from earlier sessions.
+    pub previous: HashMap<String, ItemRecord>,
+    pub progress: Arc<Progress>,
+    pub failed_items: AtomicU64,
+    /// The first journal write that failed; the run stops on it.
+    pub write_error: Mutex<Option<anyhow::Error>>,
+    pub cancel: CancellationToken,
+}
+
+impl ItemStep {
+    /// Answers, scores and journals one item.
+    pub async fn process(&self, item: Item) {
+        let calls = Calls::new(self.context.clone());
+        let answer = self.strategy.run(&item, &calls).await;
+        let decision = match &answer {
+            Ok(text) => Some(
+                decide(
+                    self.scorer.as_ref(),
+                    &record::gold(&item),
+                    text,
+                    calls.judge(),
+                )
+                .await,
+            ),
+            Err(_) => None,
+        };
+        let outcome = Outcome {
+            answer,
+            calls: calls.take(),
+        };
+        if outcome.cancelled() {
+            return;
+        }
+        let record = record::build(&item, &outcome, decision);
+        if record.status == Status::Failed {
+            self.failed_items.fetch_add(1, Ordering::Relaxed);
+        }
+        if !record::unchanged(self.previous.get(&item.id), &record, &outcome)
+            && let Err(e) = self.journal.append(&record)
+        {
+            self.fail(e);
+            return;
+        }
+        self.progress_done();
+    }
+
+    /// Counts an item (or an invalid row) as done on the progress bar.
+    pub fn progress_done(&self) {
+        self.progress.item_done(
+            &self.context.model.dispatcher.counters,
+            self.failed_items.load(Ordering::Relaxed),
+        );
+    }
+
+    /// Records the first write error and stops the run.
+    pub fn fail(&self, error: anyhow::Error) {
+        if let Ok(mut slot) = self.write_error.lock() {
+            slot.get_or_insert(error);
+        }
+        self.cancel.cancel();
+    }
+}

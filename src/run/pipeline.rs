@@ -1,0 +1,137 @@
+//! The run's pipeline: rows are read on a blocking thread into a bounded channel; each
+//! valid, first-seen item takes a permit (up to twice the requests in flight, so items
+//! prepare their requests while earlier ones wait for the model) and runs its
+//! [`ItemStep`] as a task; invalid rows are journaled as they come. On cancellation
+//! (Ctrl-C, or a journal write that failed) no new item starts, and the items in flight get
+//! `grace` to land before they are aborted. Memory stays bounded whatever the data's size.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use super::item::ItemStep;
+use crate::suite::{ItemStream, LoadResult};
+
+/// What the pipeline saw.
+pub struct Drained {
+    /// Ids of the valid items selected in this session.
+    pub selected: HashSet<String>,
+    /// Rows that could not be read.
+    pub invalid: u64,
+}
+
+/// How the pipeline runs.
+pub struct Settings {
+    /// Read at most this many rows.
+    pub limit: Option<u64>,
+    /// Requests the run may have in flight.
+    pub concurrency: usize,
+    /// How long items in flight may take to land after cancellation.
+    pub grace: Duration,
+    /// Print per-row warnings.
+    pub warn: bool,
+}
+
+/// Streams every item through `step` and waits for them.
+pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) -> Drained {
+    let Settings {
+        limit,
+        concurrency,
+        grace,
+        warn,
+    } = settings;
+    let warn = |line: String| {
+        if warn {
+            step.progress.println(&line);
+        }
+    };
+    let cancel = step.cancel.clone();
+    let (tx, mut rx) = mpsc::channel::<LoadResult>(concurrency * 2 + 16);
+    let hint = stream.size_hint();
+    // The bar's length: the rows the run expects to read (it grows if there are more).
+    let expected = match (limit, hint.1) {
+        (Some(limit), Some(upper)) => limit.min(upper as u64),
+        (Some(limit), None) => limit,
+        (None, _) => hint.0 as u64,
+    };
+    step.progress.grow_to(expected);
+    let reader_cancel = cancel.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        for (n, row) in stream.enumerate() {
+            if limit.is_some_and(|l| n as u64 >= l)
+                || reader_cancel.is_cancelled()
+                || tx.blocking_send(row).is_err()
+            {
+                break;
+            }
+        }
+    });
+
+    let slots = Arc::new(Semaphore::new(concurrency * 2));
+    let mut drained = Drained {
+        selected: HashSet::new(),
+        invalid: 0,
+    };
+    let mut tasks = JoinSet::new();
+    let mut rows_seen = 0u64;
+    loop {
+        let row = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            row = rx.recv() => match row { Some(r) => r, None => break },
+        };
+        rows_seen += 1;
+        step.progress.grow_to(rows_seen);
+        let item = match row {
+            Ok(item) => item,
+            Err(bad) => {
+                drained.invalid += 1;
+                if drained.invalid <= 20 {
+                    warn(format!("invalid row {}: {}", bad.source, bad.reason));
+                } else if drained.invalid == 21 {
+                    warn("more invalid rows: see invalid.jsonl in the run directory".into());
+                }
+                if let Err(e) = step.journal.append_invalid(&bad) {
+                    step.fail(e);
+                }
+                step.progress_done();
+                continue;
+            }
+        };
+        if !drained.selected.insert(item.id.clone()) {
+            warn(format!(
+                "duplicate item id {} at {}: skipped",
+                item.id, item.source
+            ));
+            continue;
+        }
+        let permit = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let step = step.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            step.process(item).await;
+        });
+        // Reap finished tasks so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    drop(rx);
+    if cancel.is_cancelled() {
+        // Stop sending; give requests in flight a moment to land in the journal.
+        let landed =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if landed.is_err() {
+            tasks.abort_all();
+        }
+    } else {
+        while tasks.join_next().await.is_some() {}
+    }
+    let _ = reader.await;
+    drained
+}

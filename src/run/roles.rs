@@ -1,0 +1,191 @@
+//! The run's models by role: the model under test, the perception sources a strategy spec
+//! names, and the judge, each loaded from its card, probed (fail fast on a wrong URL or
+//! key), and given its own dispatcher with its card's limits. On resume every dispatcher is
+//! preloaded from the journal, whatever role its calls had, so a finished run sends
+//! nothing: not the answers, not the descriptions, not the judge's verdicts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::adapter::{Model, Response};
+use crate::card::model::ModelCard;
+use crate::journal::ItemRecord;
+use crate::schedule::cache::DiskCache;
+use crate::schedule::retry::RetryPolicy;
+use crate::schedule::{DispatchConfig, Dispatcher};
+use crate::strategy::{CallContext, CallRole, StrategySpec};
+
+/// The shipped card `ocr` stands for.
+const OCR_CARD: &str = "ppocr";
+
+/// The models a run calls, with the cards they came from.
+pub struct Roles {
+    pub context: Arc<CallContext>,
+    pub model_card: ModelCard,
+    pub judge_card: Option<ModelCard>,
+    /// `image_max_side` of the cards whose calls carry images.
+    pub image_max_side: Option<u32>,
+    /// Items the run may have in flight: the model's requests in flight.
+    pub concurrency: usize,
+}
+
+/// Loads, probes and wires every model the spec needs.
+pub async fn build(
+    model_card: ModelCard,
+    spec: &StrategySpec,
+    judge: Option<&str>,
+    concurrency: Option<usize>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Roles> {
+    let model = super::setup::model(&model_card)?;
+    model.probe().await?;
+    let batches = concurrency.unwrap_or(model_card.max_concurrency).max(1);
+    let main = crate::strategy::calls::Endpoint {
+        name: model_card.name.clone(),
+        dispatcher: Arc::new(dispatcher(model, &model_card, batches, cancel)),
+    };
+
+    let judge_card = judge.map(super::setup::model_card).transpose()?;
+    let judge = match &judge_card {
+        Some(card) => {
+            let judge = super::setup::model(card)?;
+            judge
+                .probe()
+                .await
+                .map_err(|e| e.context("the judge model (--judge) is not usable"))?;
+            Some(crate::strategy::calls::Endpoint {
+                name: card.name.clone(),
+                dispatcher: Arc::new(dispatcher(judge, card, card.max_concurrency, cancel)),
+            })
+        }
+        None => None,
+    };
+
+    // Perception sources: descriptions are also kept in the on-disk cache, so every
+    // reasoning model of a decoupled grid reuses them.
+    let disk = DiskCache::new(DiskCache::default_dir());
+    let mut perceivers = Vec::new();
+    let mut image_max_side = if spec.is_decoupled() {
+        None
+    } else {
+        model_card.image_max_side
+    };
+    for source in spec.perception_sources() {
+        let card = super::setup::model_card(if source == "ocr" { OCR_CARD } else { source })?;
+        let perceiver = super::setup::model(&card)?;
+        perceiver
+            .probe()
+            .await
+            .map_err(|e| e.context(format!("perception source `{source}` is not usable")))?;
+        image_max_side = image_max_side.or(card.image_max_side);
+        let dispatcher = dispatcher(perceiver, &card, card.max_concurrency, cancel)
+            .with_disk_cache(disk.clone());
+        perceivers.push((
+            source.to_string(),
+            crate::strategy::calls::Endpoint {
+                name: card.name.clone(),
+                dispatcher: Arc::new(dispatcher),
+            },
+        ));
+    }
+    Ok(Roles {
+        concurrency: model_card.requests_in_flight(batches),
+        context: Arc::new(CallContext {
+            model: main,
+            perceivers,
+            judge,
+        }),
+        model_card,
+        judge_card,
+        image_max_side,
+    })
+}
+
+/// A dispatcher for a model with its card's limits and retry policy; `batches` calls at
+/// once (see [`ModelCard::requests_in_flight`]).
+fn dispatcher(
+    model: Arc<dyn Model>,
+    card: &ModelCard,
+    batches: usize,
+    cancel: &CancellationToken,
+) -> Dispatcher {
+    Dispatcher::new(
+        model,
+        DispatchConfig {
+            concurrency: card.requests_in_flight(batches),
+            requests_per_minute: card.requests_per_minute,
+            tokens_per_minute: card.tokens_per_minute,
+            retry: RetryPolicy {
+                max_attempts: card.max_attempts,
+                base_delay: Duration::from_secs_f64(card.backoff_secs),
+                max_delay: Duration::from_secs_f64(card.max_backoff_secs),
+            },
+            // The adapter enforces the card's timeout; this is the backstop.
+            timeout: Duration::from_secs_f64(card.timeout_secs + 5.0),
+        },
+        cancel.clone(),
+    )
+}
+
+/// Seeds every dispatcher with the replies the journal holds: each call of every record
+/// (also of failed items, whose successful calls need not be made again) goes to the
+/// dispatcher of the model that made it; judge verdicts to the judge's. Records written
+/// before calls carried their model fall back to the model under test.
+pub fn preload(context: &CallContext, records: &[ItemRecord]) {
+    let mut by_model: HashMap<&str, Vec<(String, Response)>> = HashMap::new();
+    let main = context.model.name.as_str();
+    for record in records {
+        if record.calls.is_empty()
+            && let Some(text) = &record.response
+        {
+            by_model.entry(main).or_default().push((
+                record.request_hash.clone(),
+                reply(text.clone(), record.usage),
+            ));
+        }
+        for call in &record.calls {
+            let Some(text) = &call.response else { continue };
+            let model = match (call.model.as_str(), call.role) {
+                ("", Some(CallRole::Judge)) => continue,
+                ("", _) => main,
+                (name, _) => name,
+            };
+            by_model.entry(model).or_default().push((
+                call.request_hash.clone(),
+                Response {
+                    text: text.clone(),
+                    usage: call.usage,
+                    finish_reason: call.finish_reason.clone(),
+                    reasoning: call.reasoning.clone(),
+                    ..Response::default()
+                },
+            ));
+        }
+        if let Some(judge) = &record.judge
+            && let Some(text) = &judge.reply
+        {
+            by_model
+                .entry(judge.model.as_str())
+                .or_default()
+                .push((judge.request_hash.clone(), reply(text.clone(), None)));
+        }
+    }
+    // Hashes include each model's fingerprint, so a reply can only ever answer the
+    // request that produced it; two roles played by one card share its replies.
+    for endpoint in context.endpoints() {
+        if let Some(replies) = by_model.get(endpoint.name.as_str()) {
+            endpoint.dispatcher.preload(replies.iter().cloned());
+        }
+    }
+}
+
+fn reply(text: String, usage: Option<crate::adapter::Usage>) -> Response {
+    Response {
+        text,
+        usage,
+        ..Response::default()
+    }
+}

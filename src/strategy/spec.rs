@@ -1,0 +1,244 @@
+//! A strategy is a value: `--strategy SPEC` (or the decoupled flags, or an ablation file)
+//! is parsed into a [`StrategySpec`], which says which models the run needs by role
+//! ([`StrategySpec::perception_sources`]), names the run directory, and builds the
+//! strategy ([`StrategySpec::build`]). Adding a strategy takes one file in `strategy/`
+//! and one arm here.
+//!
+//! Grammar: `NAME[:ARG][,KEY=VALUE...]`, e.g. `direct`, `decoupled:ocr+gold-table`,
+//! `decoupled:gpt4o,instruction=specific`.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use super::Strategy;
+use super::calls::CallContext;
+use super::decoupled::{Decoupled, Instruction, Perception};
+use super::direct::Direct;
+use crate::card::suite::SuiteCard;
+
+/// Perception sources that are not models.
+pub const BUILT_IN_SOURCES: &[&str] = &["gold-table", "none"];
+
+/// What `--strategy` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StrategySpec {
+    /// The suite's official prompt, one call.
+    Direct,
+    /// Perception sources describe the image; the run's model answers from the text.
+    Decoupled {
+        /// Model card names, `ocr` (the PP-OCR card), `gold-table` or `none`; several
+        /// sources' descriptions are joined.
+        perception: Vec<String>,
+        instruction: Instruction,
+    },
+}
+
+impl StrategySpec {
+    /// Names a spec accepts, for error messages.
+    pub const NAMES: &'static [&'static str] = &["direct", "decoupled:SOURCE[+SOURCE...]"];
+
+    /// The perception sources that are model cards (`ocr` resolved to the PP-OCR card's
+    /// name as typed: the caller maps it).
+    pub fn perception_sources(&self) -> Vec<&str> {
+        match self {
+            StrategySpec::Direct => vec![],
+            StrategySpec::Decoupled { perception, .. } => perception
+                .iter()
+                .map(String::as_str)
+                .filter(|p| !BUILT_IN_SOURCES.contains(p))
+                .collect(),
+        }
+    }
+
+    /// True when the run's model answers from descriptions (the `reason` role).
+    pub fn is_decoupled(&self) -> bool {
+        matches!(self, StrategySpec::Decoupled { .. })
+    }
+
+    /// The run directory's model part: the model's name, or `SOURCES-to-MODEL` for
+    /// decoupled runs (perception sources by their card names).
+    pub fn run_name(&self, model: &str, context: &CallContext) -> String {
+        match self {
+            StrategySpec::Direct => model.to_string(),
+            StrategySpec::Decoupled { perception, .. } => {
+                let names: Vec<&str> = perception
+                    .iter()
+                    .map(|p| context.perceiver(p).map_or(p.as_str(), |e| e.name.as_str()))
+                    .collect();
+                format!("{}-to-{model}", names.join("+"))
+            }
+        }
+    }
+
+    /// Builds the strategy for a suite, given the run's models.
+    pub fn build(
+        &self,
+        suite: &SuiteCard,
+        image_max_side: Option<u32>,
+        context: &CallContext,
+    ) -> anyhow::Result<Arc<dyn Strategy>> {
+        Ok(match self {
+            StrategySpec::Direct => Arc::new(Direct {
+                template: suite.prompt.clone(),
+                image_max_side,
+            }),
+            StrategySpec::Decoupled {
+                perception,
+                instruction,
+            } => {
+                let mut sources = Vec::with_capacity(perception.len());
+                for name in perception {
+                    sources.push(match name.as_str() {
+                        "none" => Perception::None,
+                        "gold-table" => Perception::GoldTable,
+                        other => {
+                            let endpoint = context.perceiver(other).ok_or_else(|| {
+                                anyhow::anyhow!("perception source `{other}` has no model")
+                            })?;
+                            Perception::Model {
+                                source: other.to_string(),
+                                name: endpoint.name.clone(),
+                                fingerprint: endpoint.dispatcher.fingerprint().to_string(),
+                            }
+                        }
+                    });
+                }
+                Arc::new(Decoupled {
+                    perception: sources,
+                    instruction: *instruction,
+                    template: suite.prompt.clone(),
+                    image_max_side,
+                })
+            }
+        })
+    }
+}
+
+impl fmt::Display for StrategySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StrategySpec::Direct => write!(f, "direct"),
+            StrategySpec::Decoupled {
+                perception,
+                instruction,
+            } => {
+                write!(f, "decoupled:{}", perception.join("+"))?;
+                if *instruction == Instruction::Specific {
+                    write!(f, ",instruction=specific")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl FromStr for StrategySpec {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Self, String> {
+        let mut parts = spec.trim().split(',');
+        let head = parts.next().unwrap_or_default();
+        let (name, arg) = match head.split_once(':') {
+            Some((n, a)) => (n.trim(), Some(a.trim())),
+            None => (head.trim(), None),
+        };
+        let mut options = Vec::new();
+        for part in parts {
+            let (k, v) = part.split_once('=').ok_or_else(|| {
+                format!("strategy `{spec}`: `{part}` is not KEY=VALUE (e.g. instruction=specific)")
+            })?;
+            options.push((k.trim(), v.trim()));
+        }
+        let unknown =
+            |key: &str| format!("strategy `{spec}`: unknown setting `{key}` for `{name}`");
+        match name {
+            "direct" => {
+                if let Some(arg) = arg {
+                    return Err(format!("strategy `direct` takes no argument, got `{arg}`"));
+                }
+                if let Some((k, _)) = options.first() {
+                    return Err(unknown(k));
+                }
+                Ok(StrategySpec::Direct)
+            }
+            "decoupled" => {
+                let perception: Vec<String> = arg
+                    .unwrap_or_default()
+                    .split('+')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if perception.is_empty() {
+                    return Err(format!(
+                        "strategy `{spec}`: name the perception sources, e.g. decoupled:ocr+gold-table"
+                    ));
+                }
+                let mut instruction = Instruction::Agnostic;
+                for (k, v) in options {
+                    match (k, v) {
+                        ("instruction", "agnostic") => instruction = Instruction::Agnostic,
+                        ("instruction", "specific") => instruction = Instruction::Specific,
+                        ("instruction", other) => {
+                            return Err(format!(
+                                "strategy `{spec}`: instruction must be agnostic or specific, got `{other}`"
+                            ));
+                        }
+                        (k, _) => return Err(unknown(k)),
+                    }
+                }
+                Ok(StrategySpec::Decoupled {
+                    perception,
+                    instruction,
+                })
+            }
+            "chart-to-table" => Err(
+                "chart-to-table is a task of a suite now, not a strategy: run --suite chartqa_table or --suite synthchart_table (one item per chart, DePlot's instruction)".into(),
+            ),
+            other => Err(format!(
+                "unknown strategy `{other}`; expected one of: {}",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_print_back() {
+        for text in [
+            "direct",
+            "decoupled:ocr",
+            "decoupled:ocr+gold-table",
+            "decoupled:none,instruction=specific",
+        ] {
+            let spec: StrategySpec = text.parse().unwrap();
+            assert_eq!(spec.to_string(), text);
+        }
+        let spec: StrategySpec = "decoupled: ocr + none ,instruction=agnostic"
+            .parse()
+            .unwrap();
+        assert_eq!(spec.to_string(), "decoupled:ocr+none");
+        assert_eq!(spec.perception_sources(), vec!["ocr"]);
+    }
+
+    #[test]
+    fn bad_specs_say_what_is_expected() {
+        for (text, needle) in [
+            ("cot2", "unknown strategy `cot2`"),
+            ("direct:3", "takes no argument"),
+            ("direct,x=1", "unknown setting `x`"),
+            ("decoupled", "name the perception sources"),
+            ("decoupled:ocr,instruction=maybe", "agnostic or specific"),
+            ("decoupled:ocr,specific", "KEY=VALUE"),
+            ("chart-to-table", "--suite chartqa_table"),
+        ] {
+            let err = text.parse::<StrategySpec>().unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+}
