@@ -52,11 +52,13 @@ mod faults;
 mod handlers;
 mod request;
 mod responses;
+mod sampling;
 mod server;
 mod stats;
 
 pub use config::{AnswerMode, MockConfig};
 pub use faults::{Fault, FaultRule, When};
 pub use handlers::MAX_BODY_BYTES;
+pub use sampling::ALTERNATIVES;
 pub use server::MockServer;
 pub use stats::{RECENT_BODIES, Stats};

@@ -21,6 +21,14 @@ pub(crate) struct ChatRequest {
     pub image_parts: usize,
     /// Whether any message's content was a list of parts.
     pub has_list_content: bool,
+    /// The request's `seed`.
+    pub seed: Option<u64>,
+    /// Whether the request samples (`temperature` > 0).
+    pub sampled: bool,
+    /// The request's stop sequences (`stop`, a string or a list).
+    pub stop: Vec<String>,
+    /// The text of the last message when it is the assistant's (a prefill to continue).
+    pub prefill: Option<String>,
 }
 
 impl ChatRequest {
@@ -94,6 +102,20 @@ pub(crate) fn parse_chat_request(body: &Value) -> Result<ChatRequest, String> {
         prompt_chars: 0,
         image_parts: 0,
         has_list_content: false,
+        seed: obj.get("seed").and_then(Value::as_u64),
+        sampled: obj
+            .get("temperature")
+            .and_then(Value::as_f64)
+            .is_some_and(|t| t > 0.0),
+        stop: match obj.get("stop") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
+        prefill: None,
     };
     for (i, message) in messages.iter().enumerate() {
         let message = message
@@ -125,8 +147,11 @@ pub(crate) fn parse_chat_request(body: &Value) -> Result<ChatRequest, String> {
             }
         };
         req.prompt_chars = req.prompt_chars.saturating_add(text.chars().count());
+        req.prefill = None;
         if role == "user" {
             req.key = text;
+        } else if role == "assistant" {
+            req.prefill = Some(text);
         }
     }
     Ok(req)

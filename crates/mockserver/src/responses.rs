@@ -266,6 +266,10 @@ mod tests {
             prompt_chars: 8,
             image_parts: 1,
             has_list_content: true,
+            seed: None,
+            sampled: false,
+            stop: vec![],
+            prefill: None,
         }
     }
 
