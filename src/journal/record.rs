@@ -84,6 +84,13 @@ pub struct ItemRecord {
     pub calls: Vec<CallRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<JudgeRecord>,
+    /// Whether the reply followed the format the strategy asked for (see
+    /// `strategy::Answer`); absent when the strategy asks for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_followed: Option<bool>,
+    /// How a multi-call strategy chose its answer (votes, knockout rounds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<serde_json::Value>,
     /// When the record was written (RFC 3339).
     pub at: String,
 }

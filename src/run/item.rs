@@ -39,11 +39,11 @@ impl ItemStep {
         let calls = Calls::new(self.context.clone());
         let answer = self.strategy.run(&item, &calls).await;
         let decision = match &answer {
-            Ok(text) => Some(
+            Ok(answer) => Some(
                 decide(
                     self.scorer.as_ref(),
                     &record::gold(&item),
-                    text,
+                    &answer.text,
                     calls.judge(),
                 )
                 .await,

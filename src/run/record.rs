@@ -79,7 +79,7 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
         None => (None, None),
     };
     let (status, response, error) = match &outcome.answer {
-        Ok(text) => (Status::Answered, Some(text.clone()), None),
+        Ok(answer) => (Status::Answered, Some(answer.text.clone()), None),
         Err(e) => (Status::Failed, None, Some(e.clone())),
     };
     let mut record = ItemRecord {
@@ -104,6 +104,8 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
             ..gold
         },
         calls: outcome.calls.iter().map(call_record).collect(),
+        format_followed: outcome.answer.as_ref().ok().and_then(|a| a.format_followed),
+        trace: outcome.answer.as_ref().ok().and_then(|a| a.trace.clone()),
         judge,
         at: chrono::Utc::now().to_rfc3339(),
     };

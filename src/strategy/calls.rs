@@ -137,6 +137,14 @@ impl Calls {
         }
     }
 
+    /// Asks whoever selects among candidates (best-of-N, stage-level beam search): the
+    /// run's judge when one was given, else the model itself, as LLaVA-CoT does. Journaled
+    /// under the `judge` role.
+    pub async fn select(&self, request: &Request) -> CallOutcome {
+        let endpoint = self.context.judge.as_ref().unwrap_or(&self.context.model);
+        self.call(CallRole::Judge, endpoint, request).await
+    }
+
     /// Several calls to the run's model at once (samples, candidates), journaled under
     /// `role` in request order.
     pub async fn many(&self, role: CallRole, requests: &[Request]) -> Vec<CallOutcome> {

@@ -15,7 +15,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Calls, Strategy, encode, prompt};
+use super::{Answer, Calls, Strategy, encode, prompt};
 use crate::adapter::{Part, Request};
 use crate::suite::Item;
 use crate::template::fill;
@@ -189,7 +189,7 @@ impl Strategy for Decoupled {
         &'a self,
         item: &'a Item,
         calls: &'a Calls,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        self.answer(item, calls).boxed()
+    ) -> BoxFuture<'a, Result<Answer, String>> {
+        async move { self.answer(item, calls).await.map(Answer::from) }.boxed()
     }
 }

@@ -4,7 +4,7 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Calls, Strategy, encode, prompt};
+use super::{Answer, Calls, Strategy, encode, prompt};
 use crate::adapter::{Part, Request};
 use crate::suite::Item;
 
@@ -40,10 +40,10 @@ impl Strategy for Direct {
         &'a self,
         item: &'a Item,
         calls: &'a Calls,
-    ) -> BoxFuture<'a, Result<String, String>> {
+    ) -> BoxFuture<'a, Result<Answer, String>> {
         async move {
             let request = self.request(item)?;
-            calls.answer(&request).await.result.map(|r| r.text)
+            calls.answer(&request).await.result.map(|r| r.text.into())
         }
         .boxed()
     }

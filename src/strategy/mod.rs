@@ -3,12 +3,19 @@
 //! rate-limited, retried, cached by request hash and journaled with its role, however many
 //! calls a strategy makes. Strategies are built from a parsed [`StrategySpec`].
 
+pub mod best_of_n;
 pub mod calls;
+pub mod cot;
 pub mod decoupled;
 pub mod direct;
 pub mod encode;
+pub mod knockout;
 pub mod prompt;
+pub mod sample;
+pub mod self_consistency;
 pub mod spec;
+pub mod stage_beam;
+pub mod stages;
 
 use futures::future::BoxFuture;
 
@@ -17,11 +24,34 @@ pub use spec::StrategySpec;
 
 use crate::suite::Item;
 
+/// A strategy's final answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The text to score.
+    pub text: String,
+    /// Whether the reply followed the format the strategy asked for (a final-answer line,
+    /// LLaVA-CoT's four stages); `None` when the strategy asks for no format.
+    pub format_followed: Option<bool>,
+    /// How a multi-call strategy chose its answer (votes, knockout rounds), journaled with
+    /// the item.
+    pub trace: Option<serde_json::Value>,
+}
+
+impl From<String> for Answer {
+    fn from(text: String) -> Self {
+        Answer {
+            text,
+            format_followed: None,
+            trace: None,
+        }
+    }
+}
+
 /// What a strategy produced for one item.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The final answer text to score, when every needed call succeeded.
-    pub answer: Result<String, String>,
+    /// The final answer to score, when every needed call succeeded.
+    pub answer: Result<Answer, String>,
     /// Every call made, in order, with its role.
     pub calls: Vec<Call>,
 }
@@ -39,5 +69,5 @@ pub trait Strategy: Send + Sync {
     fn id(&self) -> String;
     /// Answers one item; the calls it makes are logged in `calls`.
     fn run<'a>(&'a self, item: &'a Item, calls: &'a Calls)
-    -> BoxFuture<'a, Result<String, String>>;
+    -> BoxFuture<'a, Result<Answer, String>>;
 }

@@ -12,19 +12,35 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::Strategy;
+use super::best_of_n::BestOfN;
 use super::calls::CallContext;
+use super::cot::ChainOfThought;
 use super::decoupled::{Decoupled, Instruction, Perception};
 use super::direct::Direct;
+use super::sample::DEFAULT_TEMPERATURE;
+use super::self_consistency::SelfConsistency;
+use super::stage_beam::StageBeam;
+use super::stages::Stages;
 use crate::card::suite::SuiteCard;
 
 /// Perception sources that are not models.
 pub const BUILT_IN_SOURCES: &[&str] = &["gold-table", "none"];
 
 /// What `--strategy` names.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum StrategySpec {
     /// The suite's official prompt, one call.
     Direct,
+    /// Think step by step, answer on a final `Answer:` line.
+    Cot,
+    /// LLaVA-CoT's four tagged stages; the answer is the conclusion.
+    Stages,
+    /// N samples, a judged pairwise knockout keeps one.
+    BestOfN { n: u32, temperature: f32 },
+    /// N chain-of-thought samples, the majority answer.
+    SelfConsistency { n: u32, temperature: f32 },
+    /// LLaVA-CoT's stage-level beam search with N candidates per stage.
+    StageBeam { n: u32 },
     /// Perception sources describe the image; the run's model answers from the text.
     Decoupled {
         /// Model card names, `ocr` (the PP-OCR card), `gold-table` or `none`; several
@@ -36,18 +52,26 @@ pub enum StrategySpec {
 
 impl StrategySpec {
     /// Names a spec accepts, for error messages.
-    pub const NAMES: &'static [&'static str] = &["direct", "decoupled:SOURCE[+SOURCE...]"];
+    pub const NAMES: &'static [&'static str] = &[
+        "direct",
+        "cot",
+        "stages",
+        "best-of-n:N",
+        "self-consistency:N",
+        "stage-beam:N",
+        "decoupled:SOURCE[+SOURCE...]",
+    ];
 
     /// The perception sources that are model cards (`ocr` resolved to the PP-OCR card's
     /// name as typed: the caller maps it).
     pub fn perception_sources(&self) -> Vec<&str> {
         match self {
-            StrategySpec::Direct => vec![],
             StrategySpec::Decoupled { perception, .. } => perception
                 .iter()
                 .map(String::as_str)
                 .filter(|p| !BUILT_IN_SOURCES.contains(p))
                 .collect(),
+            _ => vec![],
         }
     }
 
@@ -60,7 +84,6 @@ impl StrategySpec {
     /// decoupled runs (perception sources by their card names).
     pub fn run_name(&self, model: &str, context: &CallContext) -> String {
         match self {
-            StrategySpec::Direct => model.to_string(),
             StrategySpec::Decoupled { perception, .. } => {
                 let names: Vec<&str> = perception
                     .iter()
@@ -68,6 +91,7 @@ impl StrategySpec {
                     .collect();
                 format!("{}-to-{model}", names.join("+"))
             }
+            _ => model.to_string(),
         }
     }
 
@@ -78,11 +102,28 @@ impl StrategySpec {
         image_max_side: Option<u32>,
         context: &CallContext,
     ) -> anyhow::Result<Arc<dyn Strategy>> {
+        let direct = || Direct {
+            template: suite.prompt.clone(),
+            image_max_side,
+        };
+        let cot = || ChainOfThought::new(&suite.prompt, image_max_side);
         Ok(match self {
-            StrategySpec::Direct => Arc::new(Direct {
-                template: suite.prompt.clone(),
-                image_max_side,
+            StrategySpec::Direct => Arc::new(direct()),
+            StrategySpec::Cot => Arc::new(cot()),
+            StrategySpec::Stages => Arc::new(Stages::new(&suite.prompt, image_max_side)),
+            StrategySpec::BestOfN { n, temperature } => Arc::new(BestOfN {
+                direct: direct(),
+                n: *n,
+                temperature: *temperature,
             }),
+            StrategySpec::SelfConsistency { n, temperature } => Arc::new(SelfConsistency {
+                cot: cot(),
+                n: *n,
+                temperature: *temperature,
+            }),
+            StrategySpec::StageBeam { n } => {
+                Arc::new(StageBeam::new(&suite.prompt, image_max_side, *n))
+            }
             StrategySpec::Decoupled {
                 perception,
                 instruction,
@@ -119,6 +160,17 @@ impl fmt::Display for StrategySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StrategySpec::Direct => write!(f, "direct"),
+            StrategySpec::Cot => write!(f, "cot"),
+            StrategySpec::Stages => write!(f, "stages"),
+            StrategySpec::BestOfN { n, temperature } => {
+                write!(f, "best-of-n:{n}")?;
+                temperature_suffix(f, *temperature)
+            }
+            StrategySpec::SelfConsistency { n, temperature } => {
+                write!(f, "self-consistency:{n}")?;
+                temperature_suffix(f, *temperature)
+            }
+            StrategySpec::StageBeam { n } => write!(f, "stage-beam:{n}"),
             StrategySpec::Decoupled {
                 perception,
                 instruction,
@@ -130,6 +182,25 @@ impl fmt::Display for StrategySpec {
                 Ok(())
             }
         }
+    }
+}
+
+fn temperature_suffix(f: &mut fmt::Formatter<'_>, temperature: f32) -> fmt::Result {
+    if temperature != DEFAULT_TEMPERATURE {
+        write!(f, ",temperature={temperature}")?;
+    }
+    Ok(())
+}
+
+/// The N of `name:N`: a whole number from 1 to 64.
+fn count(spec: &str, arg: Option<&str>) -> Result<u32, String> {
+    let arg = arg
+        .ok_or_else(|| format!("strategy `{spec}`: give the number of samples, e.g. `{spec}:4`"))?;
+    match arg.parse::<u32>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "strategy `{spec}`: the number of samples must be a whole number from 1 to 64, got `{arg}`"
+        )),
     }
 }
 
@@ -152,15 +223,52 @@ impl FromStr for StrategySpec {
         }
         let unknown =
             |key: &str| format!("strategy `{spec}`: unknown setting `{key}` for `{name}`");
-        match name {
-            "direct" => {
-                if let Some(arg) = arg {
-                    return Err(format!("strategy `direct` takes no argument, got `{arg}`"));
+        let plain = |spec: StrategySpec| {
+            if let Some(arg) = arg {
+                return Err(format!("strategy `{name}` takes no argument, got `{arg}`"));
+            }
+            if let Some((k, _)) = options.first() {
+                return Err(unknown(k));
+            }
+            Ok(spec)
+        };
+        let sampled = || -> Result<(u32, f32), String> {
+            let n = count(name, arg)?;
+            let mut temperature = DEFAULT_TEMPERATURE;
+            for (k, v) in &options {
+                match *k {
+                    "temperature" => {
+                        temperature = v
+                            .parse::<f32>()
+                            .ok()
+                            .filter(|t| (0.0..=2.0).contains(t))
+                            .ok_or_else(|| {
+                                format!("strategy `{spec}`: temperature must be a number from 0 to 2, got `{v}`")
+                            })?;
+                    }
+                    other => return Err(unknown(other)),
                 }
+            }
+            Ok((n, temperature))
+        };
+        match name {
+            "direct" => plain(StrategySpec::Direct),
+            "cot" => plain(StrategySpec::Cot),
+            "stages" => plain(StrategySpec::Stages),
+            "best-of-n" => {
+                let (n, temperature) = sampled()?;
+                Ok(StrategySpec::BestOfN { n, temperature })
+            }
+            "self-consistency" => {
+                let (n, temperature) = sampled()?;
+                Ok(StrategySpec::SelfConsistency { n, temperature })
+            }
+            "stage-beam" => {
+                let n = count(name, arg)?;
                 if let Some((k, _)) = options.first() {
                     return Err(unknown(k));
                 }
-                Ok(StrategySpec::Direct)
+                Ok(StrategySpec::StageBeam { n })
             }
             "decoupled" => {
                 let perception: Vec<String> = arg
@@ -212,6 +320,11 @@ mod tests {
     fn specs_parse_and_print_back() {
         for text in [
             "direct",
+            "cot",
+            "stages",
+            "best-of-n:4",
+            "self-consistency:3,temperature=1",
+            "stage-beam:2",
             "decoupled:ocr",
             "decoupled:ocr+gold-table",
             "decoupled:none,instruction=specific",
@@ -236,6 +349,14 @@ mod tests {
             ("decoupled:ocr,instruction=maybe", "agnostic or specific"),
             ("decoupled:ocr,specific", "KEY=VALUE"),
             ("chart-to-table", "--suite chartqa_table"),
+            ("best-of-n", "give the number of samples"),
+            ("self-consistency:0", "from 1 to 64"),
+            ("self-consistency:3,temperature=hot", "from 0 to 2"),
+            (
+                "stage-beam:2,temperature=1",
+                "unknown setting `temperature`",
+            ),
+            ("cot:2", "takes no argument"),
         ] {
             let err = text.parse::<StrategySpec>().unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");
