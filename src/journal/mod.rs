@@ -22,6 +22,9 @@ use crate::suite::InvalidRow;
 
 pub const PREDICTIONS: &str = "predictions.jsonl";
 pub const INVALID: &str = "invalid.jsonl";
+/// Calls of multi-call strategies, appended as each completes, so an item interrupted
+/// half-way resumes without re-sending the calls it had made (see [`Journal::append_call`]).
+pub const CALLS: &str = "calls.jsonl";
 pub const MANIFEST: &str = "manifest.json";
 pub const SUMMARY: &str = "summary.json";
 
@@ -41,6 +44,8 @@ pub struct Journal {
     dir: PathBuf,
     predictions: Mutex<File>,
     invalid: Mutex<File>,
+    /// Opened on the first call line.
+    calls: Mutex<Option<File>>,
 }
 
 impl Journal {
@@ -80,6 +85,7 @@ impl Journal {
                 dir: dir.to_path_buf(),
                 predictions: Mutex::new(predictions),
                 invalid: Mutex::new(invalid),
+                calls: Mutex::new(None),
             },
             loaded,
         ))
@@ -102,6 +108,37 @@ impl Journal {
         let mut line = serde_json::to_vec(row)?;
         line.push(b'\n');
         write_line(&self.invalid, &line, &self.dir.join(INVALID))
+    }
+
+    /// Appends one completed call of an item still in progress (multi-call strategies).
+    /// The item's record repeats it when the item finishes; until then this line is what
+    /// lets a resumed run answer the call from the journal.
+    pub fn append_call(&self, call: &record::CallRecord) -> anyhow::Result<()> {
+        let path = self.dir.join(CALLS);
+        let mut line = serde_json::to_vec(call)?;
+        line.push(b'\n');
+        let mut slot = self
+            .calls
+            .lock()
+            .map_err(|_| anyhow::anyhow!("journal lock poisoned"))?;
+        if slot.is_none() {
+            *slot = Some(
+                OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&path)
+                    .with_context(|| format!("cannot open {} for writing", path.display()))?,
+            );
+        }
+        match slot.as_mut() {
+            Some(file) => file.write_all(&line).with_context(|| {
+                format!(
+                    "cannot append to {} (disk full or read-only?)",
+                    path.display()
+                )
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Flushes everything to disk.
@@ -184,6 +221,18 @@ fn read_and_parse(path: &Path) -> anyhow::Result<(Loaded, u64)> {
         }
     }
     Ok((loaded, complete as u64))
+}
+
+/// Reads `calls.jsonl`, if present: every whole, readable line (a torn last line or a
+/// damaged one only means that call is made again).
+pub fn read_calls(dir: &Path) -> Vec<record::CallRecord> {
+    let Ok(bytes) = std::fs::read(dir.join(CALLS)) else {
+        return Vec::new();
+    };
+    bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect()
 }
 
 /// Reads `invalid.jsonl`, if present.

@@ -15,7 +15,7 @@ use super::record;
 use crate::journal::{ItemRecord, Journal, Status};
 use crate::score::Scorer;
 use crate::score::decide::decide;
-use crate::strategy::{CallContext, Calls, Outcome, Strategy};
+use crate::strategy::{Call, CallContext, CallSink, Calls, Outcome, Strategy};
 use crate::suite::Item;
 
 /// What every item's step shares.
@@ -36,7 +36,11 @@ pub struct ItemStep {
 impl ItemStep {
     /// Answers, scores and journals one item.
     pub async fn process(&self, item: Item) {
-        let calls = Calls::new(self.context.clone());
+        let sink = self
+            .strategy
+            .streams_calls()
+            .then(|| Arc::new(JournalSink(self.journal.clone())) as Arc<dyn CallSink>);
+        let calls = Calls::new(self.context.clone()).with_sink(sink);
         let answer = self.strategy.run(&item, &calls).await;
         let decision = match &answer {
             Ok(answer) => Some(
@@ -84,5 +88,15 @@ impl ItemStep {
             slot.get_or_insert(error);
         }
         self.cancel.cancel();
+    }
+}
+
+/// Journals each call of a multi-call item as it lands (`calls.jsonl`). A failed write
+/// costs at most that call being made again on resume, so it does not stop the run.
+struct JournalSink(Arc<Journal>);
+
+impl CallSink for JournalSink {
+    fn call_done(&self, call: &Call) {
+        let _ = self.0.append_call(&record::call_record(call));
     }
 }

@@ -36,7 +36,7 @@ pub fn outcome_hash(calls: &[Call]) -> String {
 }
 
 /// One call as the journal keeps it.
-fn call_record(call: &Call) -> CallRecord {
+pub fn call_record(call: &Call) -> CallRecord {
     let (response, error) = match &call.outcome.result {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e.clone())),

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::adapter::{Model, Response};
 use crate::card::model::ModelCard;
 use crate::journal::ItemRecord;
+use crate::journal::record::CallRecord;
 use crate::schedule::cache::DiskCache;
 use crate::schedule::retry::RetryPolicy;
 use crate::schedule::{DispatchConfig, Dispatcher};
@@ -133,10 +134,33 @@ fn dispatcher(
 /// Seeds every dispatcher with the replies the journal holds: each call of every record
 /// (also of failed items, whose successful calls need not be made again) goes to the
 /// dispatcher of the model that made it; judge verdicts to the judge's. Records written
-/// before calls carried their model fall back to the model under test.
-pub fn preload(context: &CallContext, records: &[ItemRecord]) {
+/// before calls carried their model fall back to the model under test. `in_progress` are
+/// the calls of items that had not finished (`calls.jsonl`).
+pub fn preload(context: &CallContext, records: &[ItemRecord], in_progress: &[CallRecord]) {
     let mut by_model: HashMap<&str, Vec<(String, Response)>> = HashMap::new();
     let main = context.model.name.as_str();
+    let calls = records
+        .iter()
+        .flat_map(|r| r.calls.iter())
+        .chain(in_progress);
+    for call in calls {
+        let Some(text) = &call.response else { continue };
+        let model = match (call.model.as_str(), call.role) {
+            ("", Some(CallRole::Judge)) => continue,
+            ("", _) => main,
+            (name, _) => name,
+        };
+        by_model.entry(model).or_default().push((
+            call.request_hash.clone(),
+            Response {
+                text: text.clone(),
+                usage: call.usage,
+                finish_reason: call.finish_reason.clone(),
+                reasoning: call.reasoning.clone(),
+                ..Response::default()
+            },
+        ));
+    }
     for record in records {
         if record.calls.is_empty()
             && let Some(text) = &record.response
@@ -144,24 +168,6 @@ pub fn preload(context: &CallContext, records: &[ItemRecord]) {
             by_model.entry(main).or_default().push((
                 record.request_hash.clone(),
                 reply(text.clone(), record.usage),
-            ));
-        }
-        for call in &record.calls {
-            let Some(text) = &call.response else { continue };
-            let model = match (call.model.as_str(), call.role) {
-                ("", Some(CallRole::Judge)) => continue,
-                ("", _) => main,
-                (name, _) => name,
-            };
-            by_model.entry(model).or_default().push((
-                call.request_hash.clone(),
-                Response {
-                    text: text.clone(),
-                    usage: call.usage,
-                    finish_reason: call.finish_reason.clone(),
-                    reasoning: call.reasoning.clone(),
-                    ..Response::default()
-                },
             ));
         }
         if let Some(judge) = &record.judge

@@ -128,7 +128,11 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         .join(dir_name(&run_name))
         .join(&run_id);
     let (journal, loaded) = Journal::open(&dir)?;
-    roles::preload(&roles.context, &loaded.records);
+    roles::preload(
+        &roles.context,
+        &loaded.records,
+        &crate::journal::read_calls(&dir),
+    );
 
     let session = Session {
         started_at: chrono::Utc::now().to_rfc3339(),

@@ -42,6 +42,10 @@ impl Strategy for BestOfN {
         )
     }
 
+    fn streams_calls(&self) -> bool {
+        true
+    }
+
     fn run<'a>(
         &'a self,
         item: &'a Item,

@@ -92,10 +92,17 @@ pub struct Call {
     pub outcome: CallOutcome,
 }
 
+/// Where completed calls go while an item is still in progress (the run's journal), so a
+/// run killed half-way through a multi-call item resumes without re-sending them.
+pub trait CallSink: Send + Sync {
+    fn call_done(&self, call: &Call);
+}
+
 /// One item's calls: the run's context plus the log of what this item asked.
 pub struct Calls {
     context: Arc<CallContext>,
     log: Mutex<Vec<Call>>,
+    sink: Option<Arc<dyn CallSink>>,
 }
 
 impl Calls {
@@ -103,7 +110,14 @@ impl Calls {
         Self {
             context,
             log: Mutex::new(Vec::new()),
+            sink: None,
         }
+    }
+
+    /// Also hands every call that reached a model (not the cache) to `sink` as it lands.
+    pub fn with_sink(mut self, sink: Option<Arc<dyn CallSink>>) -> Self {
+        self.sink = sink;
+        self
     }
 
     pub fn context(&self) -> &CallContext {
@@ -164,12 +178,19 @@ impl Calls {
     }
 
     fn record(&self, role: CallRole, endpoint: &Endpoint, outcome: CallOutcome) {
+        let call = Call {
+            role,
+            model: endpoint.name.clone(),
+            outcome,
+        };
+        if let Some(sink) = &self.sink
+            && !call.outcome.cached
+            && call.outcome.result.is_ok()
+        {
+            sink.call_done(&call);
+        }
         if let Ok(mut log) = self.log.lock() {
-            log.push(Call {
-                role,
-                model: endpoint.name.clone(),
-                outcome,
-            });
+            log.push(call);
         }
     }
 

@@ -19,7 +19,7 @@ pub mod stages;
 
 use futures::future::BoxFuture;
 
-pub use calls::{Call, CallContext, CallRole, Calls};
+pub use calls::{Call, CallContext, CallRole, CallSink, Calls};
 pub use spec::StrategySpec;
 
 use crate::suite::Item;
@@ -67,6 +67,11 @@ impl Outcome {
 pub trait Strategy: Send + Sync {
     /// Names the strategy and its settings; part of the run id.
     fn id(&self) -> String;
+    /// True when an item makes several calls whose results should be journaled as each
+    /// lands (samples, beam candidates), not only with the item's record.
+    fn streams_calls(&self) -> bool {
+        false
+    }
     /// Answers one item; the calls it makes are logged in `calls`.
     fn run<'a>(&'a self, item: &'a Item, calls: &'a Calls)
     -> BoxFuture<'a, Result<Answer, String>>;

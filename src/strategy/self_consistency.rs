@@ -65,6 +65,10 @@ impl Strategy for SelfConsistency {
         )
     }
 
+    fn streams_calls(&self) -> bool {
+        true
+    }
+
     fn run<'a>(
         &'a self,
         item: &'a Item,

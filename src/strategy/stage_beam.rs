@@ -70,6 +70,10 @@ impl Strategy for StageBeam {
         format!("stage-beam:{}|{}", self.n, self.direct.id())
     }
 
+    fn streams_calls(&self) -> bool {
+        true
+    }
+
     fn run<'a>(
         &'a self,
         item: &'a Item,
