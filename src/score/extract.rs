@@ -4,10 +4,10 @@
 //! Extraction recognises the final-answer markers vision-language models commonly emit:
 //! LLaVA-CoT's `<CONCLUSION>...</CONCLUSION>`, LaTeX `\boxed{...}` (nested braces), the prefixes
 //! "Final answer:", "The answer is ...", "Answer: ..." (any `answer:` / `answer is`) and
-//! wrapping markdown (`**bold**`, backticks, quotes, `$...$`, `\text{...}`) with a trailing
-//! period. Relaxed accuracy, multiple choice and yes/no use it only for their separately named
-//! `*_normalized` figures; MathVista uses it in place of the official GPT answer extractor
-//! (`evaluation/extract_answer.py`).
+//! wrapping markdown (`**bold**`, backticks, quotes, `$...$`, `\text{...}`) with any number of
+//! trailing periods (`Yes..` reads `Yes`). Relaxed accuracy, multiple choice and yes/no use it
+//! only for their separately named `*_normalized` figures; MathVista uses it in place of the
+//! official GPT answer extractor (`evaluation/extract_answer.py`).
 //!
 //! The `py_*` functions reproduce CPython 3 exactly where the official scorers call it:
 //! `float(str)` and `int(str)` parsing (pix2struct `metrics.py` `relaxed_correctness`, MathVista
@@ -534,6 +534,9 @@ mod tests {
         assert_eq!(clean("3.5"), "3.5");
         assert_eq!(clean("5'"), "5'");
         assert_eq!(clean("..."), "");
+        // Every trailing period goes, ASCII and ideographic: "Yes.." and "Yes。." read "Yes".
+        assert_eq!(clean("Yes.."), "Yes");
+        assert_eq!(clean("Yes\u{3002}."), "Yes");
     }
 
     #[test]
