@@ -200,23 +200,6 @@ pub fn final_answer(text: &str) -> Option<&str> {
     found.then(|| clean(s))
 }
 
-/// MathVista's quick rule, `re.search(r'The answer is "(.*)"\.', response)`: the first
-/// occurrence of `The answer is "` (case-sensitive) whose line contains a later `".`; the capture
-/// is greedy, so it runs to the last `".` of that line (`.` does not match a newline).
-pub fn mathvista_quick(text: &str) -> Option<&str> {
-    const OPEN: &str = "The answer is \"";
-    let mut from = 0;
-    while let Some(i) = text[from..].find(OPEN) {
-        let start = from + i + OPEN.len();
-        let line_end = text[start..].find('\n').map_or(text.len(), |j| start + j);
-        if let Some(j) = text[start..line_end].rfind("\".") {
-            return Some(&text[start..start + j]);
-        }
-        from = from + i + 1;
-    }
-    None
-}
-
 // ---------------------------------------------------------------------------------------------
 // Python number semantics
 // ---------------------------------------------------------------------------------------------
@@ -551,24 +534,6 @@ mod tests {
             Some("Yes")
         );
         assert_eq!(final_answer("It is 12."), None);
-    }
-
-    #[test]
-    fn quick_rule() {
-        assert_eq!(mathvista_quick("The answer is \"A\"."), Some("A"));
-        // Greedy: up to the last `".` of the line.
-        assert_eq!(
-            mathvista_quick("The answer is \"a\". x \"b\"."),
-            Some("a\". x \"b")
-        );
-        assert_eq!(mathvista_quick("The answer is \"\"."), Some(""));
-        // `.` does not cross a newline; a later occurrence can still match.
-        assert_eq!(
-            mathvista_quick("The answer is \"a\n\". The answer is \"b\"."),
-            Some("b")
-        );
-        assert_eq!(mathvista_quick("the answer is \"a\"."), None);
-        assert_eq!(mathvista_quick("The answer is \"a\""), None);
     }
 
     #[test]
