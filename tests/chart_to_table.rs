@@ -1,8 +1,10 @@
 //! The `synthchart_table` suite end to end: `evalkit synth --seed 1 --charts 2` writes two
 //! charts (a bar chart, 4 museums x 1 column, and a grouped bar chart, 4 schools x Math and
 //! Reading), and the mock answers every question of chart 0 with its exact table in DePlot's
-//! linearised form and every question of chart 1 with its table minus the last row, in
-//! markdown. The summary's figures follow by hand (see the test).
+//! linearised form (title line included) and every question of chart 1 with its table minus the
+//! last row, cells separated by bare `|`. The summary's figures follow by hand (see the test):
+//! the headline figures read the answers as DePlot's `_parse_table` does, the `_normalized`
+//! ones leniently.
 
 mod common;
 
@@ -20,14 +22,14 @@ fn deplot(csv: &str) -> String {
     lines.join("<0x0A>")
 }
 
-/// A markdown table of every CSV line but the last.
-fn markdown_without_last_row(csv: &str) -> String {
+/// Every CSV line but the last, cells separated by a bare `|` (`a|b|c`).
+fn bare_pipes_without_last_row(csv: &str) -> String {
     let rows: Vec<&str> = csv.lines().filter(|l| !l.is_empty()).collect();
-    let cell = |l: &str| format!("| {} |", l.split(',').collect::<Vec<_>>().join(" | "));
-    let width = rows[0].split(',').count();
-    let mut out = vec![cell(rows[0]), format!("|{}", "---|".repeat(width))];
-    out.extend(rows[1..rows.len() - 1].iter().map(|l| cell(l)));
-    out.join("\n")
+    rows[..rows.len() - 1]
+        .iter()
+        .map(|l| l.split(',').collect::<Vec<_>>().join("|"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn read(dir: &Path, rel: &str) -> String {
@@ -72,7 +74,7 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
                 // The hand computation below relies on this table's shape.
                 assert_eq!(table.lines().count(), 5, "{table}");
                 assert_eq!(table.lines().next().unwrap().split(',').count(), 3);
-                markdown_without_last_row(&table)
+                bare_pipes_without_last_row(&table)
             }
             other => panic!("seed 1 drew an unexpected {other} chart"),
         };
@@ -119,35 +121,50 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
             .as_f64()
             .unwrap_or_else(|| panic!("no {name} at {path:?} in {s:#}"))
     };
-    // Bar chart: the exact table (title line skipped): 1 everywhere.
-    // Grouped bar: 3 of 4 schools, all values exact: 6 of the 8 gold datapoints, none extra:
-    // precision 6/6 = 1, recall 6/8 = 0.75, F1 = 2 * 0.75 / 1.75 = 6/7 = 0.857142...;
-    // RNSS: the 6 predicted numbers match exactly, 1 - 0 / max(8, 6) = 1.
-    // Overall (4 items per chart): F1 (1 + 6/7) / 2 = 13/14 = 0.928571..., recall 0.875.
+    // Headline (DePlot's `_parse_table`, google-research deplot/metrics.py 4c42994):
+    // Bar chart: the exact table plus the title datapoint `title -> synthetic`: 4 exact of 5
+    // predicted, 4 gold: precision 0.8, recall 1, F1 = 2 * 0.8 / 1.8 = 8/9; RNSS 1 (the title
+    // has no number, the other numbers are exact).
+    // Grouped bar: `a|b|c` rows are one cell each, no datapoints in either orientation:
+    // precision 1, recall 0, F1 0; no part is a number: RNSS 0.
+    // Overall (4 items per chart): F1 (8/9 + 0) / 2 = 4/9 = 44.4444, precision 90, recall 50,
+    // RNSS 50.
+    // Normalised (lenient reading): bar 1 (title skipped); grouped: 3 of 4 schools, all values
+    // exact: 6 of the 8 gold datapoints, none extra: F1 = 2 * 0.75 / 1.75 = 6/7 = 85.7143, RNSS
+    // 1 - 0 / max(8, 6) = 1. Overall F1 (1 + 6/7) / 2 = 13/14 = 92.8571, RNSS 100.
     let bar = ["by", "chart_type", "bar"];
     let grouped = ["by", "chart_type", "grouped_bar"];
-    for (path, f1, precision, recall, rnss) in [
-        (&["overall"][..], 92.8571, 100.0, 87.5, 100.0),
-        (&bar[..], 100.0, 100.0, 100.0, 100.0),
-        (&grouped[..], 85.7143, 100.0, 75.0, 100.0),
+    for (path, f1, precision, recall, rnss, f1_norm, rnss_norm) in [
+        (&["overall"][..], 44.4444, 90.0, 50.0, 50.0, 92.8571, 100.0),
+        (&bar[..], 88.8889, 80.0, 100.0, 100.0, 100.0, 100.0),
+        (&grouped[..], 0.0, 100.0, 0.0, 0.0, 85.7143, 100.0),
     ] {
         assert_eq!(metric(path, "rms_f1"), f1, "{path:?}");
         assert_eq!(metric(path, "rms_precision"), precision, "{path:?}");
         assert_eq!(metric(path, "rms_recall"), recall, "{path:?}");
         assert_eq!(metric(path, "rnss"), rnss, "{path:?}");
+        assert_eq!(metric(path, "rms_f1_normalized"), f1_norm, "{path:?}");
+        assert_eq!(metric(path, "rnss_normalized"), rnss_norm, "{path:?}");
     }
-    // Every item was parsed by the rules.
+    // The bar chart's answers are read by DePlot's rules; the bare-pipe tables are not
+    // (unparsed, though the lenient reading scores them).
     let records = predictions(&run_dir(&out_dir));
     assert_eq!(records.len(), 8);
     for r in &records {
-        assert_eq!(r["how"], "rule", "{r}");
+        let want = match r["fields"]["chart_type"].as_str() {
+            Some("bar") => "rule",
+            _ => "unparsed",
+        };
+        assert_eq!(r["how"], want, "{r}");
     }
 }
 
 /// `--strategy chart-to-table` on ChartQA's official layout: one chart (8127.png, table
 /// "Characteristic,Share / Yes,12% / No,88%") with two questions. The mock answers DePlot's
-/// instruction with that table, so both items score 100; the run is filed under
-/// chartqa-table. The same suite from the TSV copy (no tables) fails every item with the
+/// instruction with that table and a title line: the 2 gold datapoints exact plus the title
+/// datapoint, so precision 2/3, recall 1, RMS F1 = 2 * (2/3) / (5/3) = 80 (100 in the lenient
+/// figure, which skips the title); RNSS 100 (neither table has a float: `12%` is none to
+/// `float()`). The run is filed under chartqa-table. The same suite from the TSV copy (no tables) fails every item with the
 /// reason instead of scoring 0.
 #[tokio::test(flavor = "multi_thread")]
 async fn chart_to_table_strategy_scores_chartqa_against_its_official_tables() {
@@ -221,8 +238,11 @@ async fn chart_to_table_strategy_scores_chartqa_against_its_official_tables() {
         assert_eq!(s["scorer"], "chart_to_table", "{s:#}");
         assert_eq!(s["counts"]["answered"], answered, "{s:#}");
         if answered > 0 {
-            assert_eq!(metric(&s, None, "rms_f1"), 100.0, "{s:#}");
+            assert_eq!(metric(&s, None, "rms_f1"), 80.0, "{s:#}");
+            assert_eq!(metric(&s, None, "rms_precision"), 66.6667, "{s:#}");
             assert_eq!(metric(&s, None, "rnss"), 100.0, "{s:#}");
+            assert_eq!(metric(&s, None, "rms_f1_normalized"), 100.0, "{s:#}");
+            assert_eq!(metric(&s, None, "rnss_normalized"), 100.0, "{s:#}");
         } else {
             assert!(s["counts"]["failed"].as_u64().unwrap() > 0, "{s:#}");
             let record = &predictions(&run)[0];

@@ -1,7 +1,7 @@
 //! End to end: `evalkit run --suite mmstar` on the MMStar fixture in both forms (Lin-Chen/MMStar
 //! parquet with inline options, VLMEvalKit's MMStar.tsv with option columns) against the mock
-//! server, with hand-computed scores, breakdowns and both overall figures (item mean and
-//! capability mean); both forms give the same ids, requests and scores.
+//! server, with hand-computed scores, breakdowns and the overall figures (item mean, capability
+//! mean, l2-axis mean); both forms give the same ids, requests and scores.
 
 mod common;
 
@@ -27,6 +27,12 @@ use common::*;
 /// By capability: coarse perception 2/3 = 66.6667 (normalised 3/3 = 100), math 1/3 = 33.3333
 /// (33.3333), science & technology 2/2 = 100 (100).
 /// Capability mean: (2/3 + 1/3 + 1) / 3 = 66.6667; normalised (1 + 1/3 + 1) / 3 = 77.7778.
+/// l2 mean (lmms-eval's `mmstar_aggregate_results` averaging, over the 7 axes present): image
+/// scene and topic 2/2, image emotion 0/1, numeric commonsense 1/1, geometry 0/1, statistical
+/// analysis 0/1, natural science 1/1, engineering 1/1: (1 + 0 + 1 + 0 + 0 + 1 + 1) / 7 = 4/7 =
+/// 57.1429; normalised (image emotion 1/1): 5/7 = 71.4286.
+/// `accuracy_verbose_rule` (VLMEvalKit a67ace5's regex added): no response is left to the regex
+/// (item 2 and 5 have no "answer is X"), so it equals `accuracy`, 62.5.
 /// Unparsed: items 2 and 5 (the raw chain resolves neither).
 fn mmstar_answers() -> AnswerMode {
     AnswerMode::Rules {
@@ -70,6 +76,9 @@ fn assert_expected(s: &serde_json::Value) {
         metric(s, None, "accuracy_normalized_capability_mean"),
         77.7778
     );
+    assert_eq!(metric(s, None, "accuracy_l2_mean"), 57.1429);
+    assert_eq!(metric(s, None, "accuracy_normalized_l2_mean"), 71.4286);
+    assert_eq!(metric(s, None, "accuracy_verbose_rule"), 62.5);
     let cat = |v| Some(("category", v));
     assert_eq!(metric(s, cat("coarse perception"), "accuracy"), 66.6667);
     assert_eq!(
@@ -241,7 +250,8 @@ async fn the_first_question_is_sent_exactly_as_vlmevalkit_builds_it() {
 /// option-matching prompt: item 2 (`<CONCLUSION>A</CONCLUSION>`) -> judge `A` (right); item 5
 /// (`I am not sure.`) -> judge `Z` (no option matches: decided, wrong).
 /// accuracy 6/8 = 75; normalised: item 2 keeps its rule letter (1), item 5 follows the judge (0):
-/// 6/8 = 75. Capability mean: (3/3 + 1/3 + 2/2) / 3 = 77.7778 (both figures).
+/// 6/8 = 75. Capability mean: (3/3 + 1/3 + 2/2) / 3 = 77.7778 (both figures). l2 mean: image
+/// emotion now 1/1: (1 + 1 + 1 + 0 + 0 + 1 + 1) / 7 = 5/7 = 71.4286 (both figures).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_judge_decides_what_the_rules_leave_unparsed() {
     let server = MockServer::start(MockConfig {
@@ -292,6 +302,8 @@ async fn a_judge_decides_what_the_rules_leave_unparsed() {
         metric(&s, None, "accuracy_normalized_capability_mean"),
         77.7778
     );
+    assert_eq!(metric(&s, None, "accuracy_l2_mean"), 71.4286);
+    assert_eq!(metric(&s, None, "accuracy_normalized_l2_mean"), 71.4286);
     assert_eq!(s["decided_by"]["judge"], 2);
     assert_eq!(s["decided_by"]["rule"], 6);
     assert_eq!(s["counts"]["unparsed"], 0);

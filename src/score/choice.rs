@@ -2,6 +2,13 @@
 //! `vlmeval/utils/matching_util.py` (`can_infer_option`, `can_infer_text`, `can_infer`),
 //! reimplemented here, without VLMEvalKit's random fallback.
 //!
+//! Version followed (the headline `accuracy`): `matching_util.py` as it stood from `c337155`
+//! (2025-08-04, which added the last-four-words window and the length limit of the text rule)
+//! until `a67ace5` (2026-06-17) — the rules of the released MMStar/AI2D leaderboard figures.
+//! `a67ace5` added a verbose-answer regex that evalkit reports as a separate figure,
+//! `accuracy_verbose_rule`, rather than in the headline (below); VLMEvalKit `e8e78f0`
+//! (2026-08-18), the newest commit read, still has it unchanged.
+//!
 //! The chain, as in VLMEvalKit (default settings, `VERBOSE` unset):
 //! 1. `can_infer_option`: a response containing "Failed to obtain answer via API" skips this
 //!    step. A refusal ("Cannot determine the answer", "I can't process this file.", ...) resolves
@@ -18,15 +25,27 @@
 //!    evalkit never does: an unresolved response is wrong and marked [`How::Unparsed`].
 //!    The pseudo-option `Z` (a refusal) is wrong too and also reported as unparsed.
 //!
+//! The verbose-answer rule of `a67ace5` (2026-06-17): when step 1 finds nothing (and the
+//! response is not an API failure), `re.search(r"(?i)(?:correct\s+)?answer\s+is\s+\**([ABCD])\**",
+//! answer)` gives a letter, used when it is an option. It reads "The correct answer is **B**",
+//! which step 1 misses when the letter is not among the last four words, but it is
+//! case-insensitive and has no word boundary after the letter: "The answer is a dog" reads as
+//! option A, "the answer is because ..." as B, "the answer is definitely C" as D. Folding the
+//! plain text's answer into an option letter by its first character changes figures by an amount
+//! that depends on how a model writes; evalkit keeps the rules the published figures were
+//! computed with as the headline and reports `accuracy_verbose_rule` (the chain with the regex,
+//! bug included, as VLMEvalKit scores today) beside it, so both can be compared.
+//!
 //! Deliberate differences from VLMEvalKit: no random fallback (above); the `VERBOSE`-only
 //! "A might be a quantifier" rejection is not reproduced (it is off by default there).
 //!
 //! Metrics: `accuracy` applies the chain to the raw response. `accuracy_normalized` is the same
 //! chain, but when the raw response stays unresolved it is applied again to the model's marked
 //! final answer ([`extract::final_answer`]: `<CONCLUSION>`, `\boxed{}`, "The answer is", ...),
-//! which rescues LLaVA-CoT-style outputs the raw chain cannot read. `how` and `extracted` follow
-//! the raw chain; when only the normalised pass resolves, `how` stays `Unparsed` and `extracted`
-//! shows the letter the normalised figure used.
+//! which rescues LLaVA-CoT-style outputs the raw chain cannot read. `accuracy_verbose_rule` is the
+//! chain with `a67ace5`'s regex on the raw response. `how` and `extracted` follow the headline
+//! chain; when only the normalised pass resolves, `how` stays `Unparsed` and `extracted` shows the
+//! letter the normalised figure used.
 //!
 //! Judge (optional, VLMEvalKit's `extract_answer_from_item`): when the raw chain leaves a response
 //! unresolved (not a refusal), [`Scorer::judge_prompt`] fills VLMEvalKit's option-matching prompt
@@ -39,7 +58,9 @@
 //! a judge decision that the response matches nothing (wrong, `extracted` = `Z`); a reply the chain
 //! cannot read leaves the item [`How::Unparsed`]. VLMEvalKit retries an unreadable reply and then
 //! picks a random option; evalkit does neither. `accuracy_normalized` keeps its rule result when
-//! the marked final answer resolved it and otherwise follows the judge.
+//! the marked final answer resolved it and otherwise follows the judge; `accuracy_verbose_rule`
+//! keeps its rule result when the regex resolved the response (VLMEvalKit today would not ask the
+//! judge then) and otherwise follows the judge's reply, read with its own chain.
 //!
 //! Gold: `gold.answers[0]` is the correct letter, `gold.choices` the options (label and text),
 //! `gold.fields["question"]` the question text (used only by the judge prompt).
@@ -157,7 +178,7 @@ fn contains_ascii_ci(hay: &str, needle: &str) -> bool {
     n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-/// VLMEvalKit's `can_infer`: the option rule, then the text rule.
+/// VLMEvalKit's `can_infer` before `a67ace5`: the option rule, then the text rule.
 pub fn can_infer<'a>(answer: &str, choices: &'a [Choice]) -> Inferred<'a> {
     match infer_option(answer, choices) {
         Inferred::Unresolved => {
@@ -165,6 +186,71 @@ pub fn can_infer<'a>(answer: &str, choices: &'a [Choice]) -> Inferred<'a> {
         }
         decided => decided,
     }
+}
+
+/// VLMEvalKit's `can_infer` from `a67ace5` (2026-06-17) on: the option rule, the verbose-answer
+/// regex (skipped for an API failure, which returns before it), then the text rule.
+pub fn can_infer_verbose<'a>(answer: &str, choices: &'a [Choice]) -> Inferred<'a> {
+    match infer_option(answer, choices) {
+        Inferred::Unresolved => {
+            let verbose = (!answer.contains("Failed to obtain answer via API"))
+                .then(|| verbose_answer(answer, choices))
+                .flatten();
+            verbose
+                .or_else(|| infer_text(answer, choices))
+                .map_or(Inferred::Unresolved, Inferred::Option)
+        }
+        decided => decided,
+    }
+}
+
+/// One character of a case-insensitive Python pattern: `want` is a lower-case ASCII letter.
+/// Python's `re.IGNORECASE` on `str` also lets `i` match `İ` and `ı`, and `s` match `ſ`.
+fn ci_char(c: char, want: u8) -> bool {
+    c.is_ascii() && (c as u8).eq_ignore_ascii_case(&want)
+        || (want == b'i' && matches!(c, '\u{130}' | '\u{131}'))
+        || (want == b's' && c == '\u{17f}')
+}
+
+/// `a67ace5`'s `_VERBOSE_ANSWER_RE.search(answer)`: the letter of the first `answer\s+is\s+\**X`
+/// (any case, `X` in A-D; the optional `correct\s+` prefix never changes which occurrence or
+/// letter matches), kept when it labels an option.
+pub fn verbose_answer<'a>(answer: &str, choices: &'a [Choice]) -> Option<&'a str> {
+    let chars: Vec<char> = answer.chars().collect();
+    let word = |at: usize, w: &[u8]| {
+        chars.len() >= at + w.len() && w.iter().zip(&chars[at..]).all(|(&b, &c)| ci_char(c, b))
+    };
+    let spaces = |at: usize| {
+        chars[at.min(chars.len())..]
+            .iter()
+            .take_while(|&&c| is_py_space(c))
+            .count()
+    };
+    let letter = (0..chars.len()).find_map(|i| {
+        if !word(i, b"answer") {
+            return None;
+        }
+        let mut j = i + 6;
+        let ws = spaces(j);
+        if ws == 0 || !word(j + ws, b"is") {
+            return None;
+        }
+        j += ws + 2;
+        let ws = spaces(j);
+        if ws == 0 {
+            return None;
+        }
+        j += ws;
+        j += chars[j..].iter().take_while(|&&c| c == '*').count();
+        chars
+            .get(j)
+            .filter(|c| matches!(c, 'A'..='D' | 'a'..='d'))
+            .map(|c| c.to_ascii_uppercase())
+    })?;
+    choices
+        .iter()
+        .find(|c| c.label.len() == 1 && c.label.starts_with(letter))
+        .map(|c| c.label.as_str())
 }
 
 impl Scorer for MultipleChoice {
@@ -177,12 +263,13 @@ impl Scorer for MultipleChoice {
     }
 
     fn metric_names(&self) -> Vec<&'static str> {
-        vec!["accuracy", "accuracy_normalized"]
+        vec!["accuracy", "accuracy_normalized", "accuracy_verbose_rule"]
     }
 
     fn score(&self, gold: &Gold, response: &str) -> Score {
         let want = gold.answers.first().map(|a| a.trim());
         let raw = can_infer(response, &gold.choices);
+        let verbose = can_infer_verbose(response, &gold.choices);
         let normalized = match raw {
             Inferred::Unresolved => extract::final_answer(response)
                 .map_or(Inferred::Unresolved, |fa| can_infer(fa, &gold.choices)),
@@ -197,6 +284,10 @@ impl Scorer for MultipleChoice {
         metrics.insert(
             "accuracy_normalized".to_string(),
             f64::from(u8::from(correct(normalized))),
+        );
+        metrics.insert(
+            "accuracy_verbose_rule".to_string(),
+            f64::from(u8::from(correct(verbose))),
         );
         let (extracted, how) = match (raw, normalized) {
             (Inferred::Option(l), _) => (Some(l.to_string()), How::Rule),
@@ -243,6 +334,18 @@ impl Scorer for MultipleChoice {
             score
                 .metrics
                 .insert("accuracy_normalized".to_string(), value);
+        }
+        // The verbose-rule figure keeps a letter its regex gave by rule; otherwise it reads the
+        // judge's reply with its own chain, as VLMEvalKit does today.
+        if can_infer_verbose(response, &gold.choices) == Inferred::Unresolved {
+            let judged = match can_infer_verbose(reply, &gold.choices) {
+                Inferred::Option(label) => want == Some(label),
+                _ => false,
+            };
+            score.metrics.insert(
+                "accuracy_verbose_rule".to_string(),
+                f64::from(u8::from(judged)),
+            );
         }
         score.extracted = Some(letter.to_string());
         score.how = How::Judge;
@@ -433,6 +536,83 @@ mod tests {
         assert_eq!((s.how, s.extracted), (How::Unparsed, None));
     }
 
+    /// (accuracy, accuracy_verbose_rule) for gold `letter` over [`animals`].
+    fn both(letter: &str, response: &str) -> (f64, f64) {
+        let s = MultipleChoice.score(&gold(letter, animals()), response);
+        (s.metrics["accuracy"], s.metrics["accuracy_verbose_rule"])
+    }
+
+    /// VLMEvalKit a67ace5 (2026-06-17), `vlmeval/utils/matching_util.py` `can_infer_option`
+    /// gained `re.compile(r"(?i)(?:correct\s+)?answer\s+is\s+\**([ABCD])\**")`, unchanged at
+    /// e8e78f0 (2026-08-18). evalkit's headline follows the file before a67ace5 (c337155,
+    /// 2025-08-04, lint-only changes in 590f052a, 2026-02-21); the regex feeds only
+    /// `accuracy_verbose_rule`. Expected letters checked against that regex under CPython 3.11.
+    #[test]
+    fn verbose_answer_rule_of_a67ace5_both_ways() {
+        let c = animals();
+        // Intended use: "The correct answer is **A**" followed by an explanation. Words:
+        // [The, correct, answer, is, A, Here's, why, a, dog, has, a, tail] ("**" and "." become
+        // spaces): A is the only option letter, first at index 4 > 12 - 5 = 7 is false, and the
+        // text (58 characters > 28) is too long for the text rule: unresolved in the headline.
+        // The regex reads A: right under the verbose rule.
+        let verbose = "The correct answer is **A**. Here's why: a dog has a tail.";
+        assert_eq!(can_infer(verbose, &c), Inferred::Unresolved);
+        assert_eq!(verbose_answer(verbose, &c), Some("A"));
+        assert_eq!(both("A", verbose), (0.0, 1.0));
+        // The bug: case-insensitive, no word boundary. "The answer is a dog, for sure it is"
+        // has no capital option letter (the article "a" is not "A") and 35 characters > 28 for
+        // the text rule: unresolved in the headline. The regex reads the article "a" as option
+        // A, which happens to be the dog here: right by accident under the verbose rule.
+        let article = "The answer is a dog, for sure it is";
+        assert_eq!(can_infer(article, &c), Inferred::Unresolved);
+        assert_eq!(verbose_answer(article, &c), Some("A"));
+        assert_eq!(both("A", article), (0.0, 1.0));
+        // The same sentence naming the bird (option C, 36 characters): the regex still says A,
+        // so a right answer scores wrong under the verbose rule; the headline leaves it
+        // unresolved (to the judge, which can read "bird").
+        let bird = "The answer is a bird, for sure it is";
+        assert_eq!(can_infer_verbose(bird, &c), Inferred::Option("A"));
+        assert_eq!(both("C", bird), (0.0, 0.0));
+        assert_eq!(
+            MultipleChoice.score(&gold("C", c.clone()), bird).how,
+            How::Unparsed
+        );
+        assert_eq!(
+            verbose_answer("Well, the answer is because of the whiskers", &c),
+            Some("B")
+        );
+        assert_eq!(
+            verbose_answer("So the answer is definitely the cat here", &c),
+            Some("D")
+        );
+        // Short answers: "The answer is a dog" (19 characters <= 28) is resolved by the text rule
+        // ("dog" is option A) before the regex in both chains.
+        assert_eq!(both("A", "The answer is a dog"), (1.0, 1.0));
+        // Python's IGNORECASE folds: ſ matches s, ı matches i; \s is Unicode whitespace.
+        assert_eq!(verbose_answer("ANſWER\u{a0}ıS\u{2003}**d", &c), Some("D"));
+        // No match: a colon or a bracket before the letter; a letter that is not an option.
+        assert_eq!(verbose_answer("Answer is: B", &c), None);
+        assert_eq!(verbose_answer("The answer is (B)", &c), None);
+        assert_eq!(verbose_answer("answer is *** c", &c), None);
+        assert_eq!(
+            verbose_answer("The answer is C", &choices(&["x", "y"])),
+            None
+        );
+        // The first occurrence wins even when a later one names another letter.
+        assert_eq!(
+            verbose_answer("My first answer is B, but the correct answer is C", &c),
+            Some("B")
+        );
+        // An API failure returns before the regex.
+        assert_eq!(
+            can_infer_verbose(
+                "Failed to obtain answer via API. The answer is B, surely, yes",
+                &c
+            ),
+            Inferred::Unresolved
+        );
+    }
+
     fn with_question(mut g: Gold, question: &str) -> Gold {
         g.fields
             .insert("question".to_string(), question.to_string());
@@ -497,6 +677,21 @@ mod tests {
         );
         // "Z": the judge found no matching option -> wrong, decided.
         assert_eq!(verdict("Z"), (0.0, 0.0, Some("Z".into()), How::Judge));
+        // Neither chain reads the response: the verbose-rule figure follows the judge too.
+        let s = MultipleChoice.judge_verdict(&g, response, "B");
+        assert_eq!(s.metrics["accuracy_verbose_rule"], 1.0);
+        // The verbose rule reads A from this response by rule (VLMEvalKit today asks no judge):
+        // it keeps that (wrong, gold B) whatever the judge says; the headline follows the judge.
+        let verbose = "The correct answer is **A**. Here's why: a dog has a tail.";
+        let s = MultipleChoice.judge_verdict(&g, verbose, "B");
+        assert_eq!(
+            (
+                s.metrics["accuracy"],
+                s.metrics["accuracy_verbose_rule"],
+                s.how
+            ),
+            (1.0, 0.0, How::Judge)
+        );
         // An unreadable reply leaves the item unparsed (no retry, no random pick).
         assert_eq!(
             verdict("I cannot tell which one"),

@@ -4,10 +4,10 @@
 //! Extraction recognises the final-answer markers vision-language models commonly emit:
 //! LLaVA-CoT's `<CONCLUSION>...</CONCLUSION>`, LaTeX `\boxed{...}` (nested braces), the prefixes
 //! "Final answer:", "The answer is ...", "Answer: ..." (any `answer:` / `answer is`) and
-//! wrapping markdown (`**bold**`, backticks, quotes, `$...$`, `\text{...}`) with a trailing
-//! period. Relaxed accuracy, multiple choice and yes/no use it only for their separately named
-//! `*_normalized` figures; MathVista uses it in place of the official GPT answer extractor
-//! (`evaluation/extract_answer.py`).
+//! wrapping markdown (`**bold**`, backticks, quotes, `$...$`, `\text{...}`) with any number of
+//! trailing periods (`Yes..` reads `Yes`). Relaxed accuracy, multiple choice and yes/no use it
+//! only for their separately named `*_normalized` figures; MathVista uses it in place of the
+//! official GPT answer extractor (`evaluation/extract_answer.py`).
 //!
 //! The `py_*` functions reproduce CPython 3 exactly where the official scorers call it:
 //! `float(str)` and `int(str)` parsing (pix2struct `metrics.py` `relaxed_correctness`, MathVista
@@ -198,23 +198,6 @@ pub fn final_answer(text: &str) -> Option<&str> {
         found = true;
     }
     found.then(|| clean(s))
-}
-
-/// MathVista's quick rule, `re.search(r'The answer is "(.*)"\.', response)`: the first
-/// occurrence of `The answer is "` (case-sensitive) whose line contains a later `".`; the capture
-/// is greedy, so it runs to the last `".` of that line (`.` does not match a newline).
-pub fn mathvista_quick(text: &str) -> Option<&str> {
-    const OPEN: &str = "The answer is \"";
-    let mut from = 0;
-    while let Some(i) = text[from..].find(OPEN) {
-        let start = from + i + OPEN.len();
-        let line_end = text[start..].find('\n').map_or(text.len(), |j| start + j);
-        if let Some(j) = text[start..line_end].rfind("\".") {
-            return Some(&text[start..start + j]);
-        }
-        from = from + i + 1;
-    }
-    None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,6 +517,9 @@ mod tests {
         assert_eq!(clean("3.5"), "3.5");
         assert_eq!(clean("5'"), "5'");
         assert_eq!(clean("..."), "");
+        // Every trailing period goes, ASCII and ideographic: "Yes.." and "Yes。." read "Yes".
+        assert_eq!(clean("Yes.."), "Yes");
+        assert_eq!(clean("Yes\u{3002}."), "Yes");
     }
 
     #[test]
@@ -548,24 +534,6 @@ mod tests {
             Some("Yes")
         );
         assert_eq!(final_answer("It is 12."), None);
-    }
-
-    #[test]
-    fn quick_rule() {
-        assert_eq!(mathvista_quick("The answer is \"A\"."), Some("A"));
-        // Greedy: up to the last `".` of the line.
-        assert_eq!(
-            mathvista_quick("The answer is \"a\". x \"b\"."),
-            Some("a\". x \"b")
-        );
-        assert_eq!(mathvista_quick("The answer is \"\"."), Some(""));
-        // `.` does not cross a newline; a later occurrence can still match.
-        assert_eq!(
-            mathvista_quick("The answer is \"a\n\". The answer is \"b\"."),
-            Some("b")
-        );
-        assert_eq!(mathvista_quick("the answer is \"a\"."), None);
-        assert_eq!(mathvista_quick("The answer is \"a\""), None);
     }
 
     #[test]

@@ -2,17 +2,28 @@
 //! `evaluation/extract_answer.py` and `evaluation/calculate_score.py`, with deterministic rules
 //! standing in for the official GPT answer extractor.
 //!
-//! Extraction (`extract_answer`), in the official order:
-//! 1. an empty response extracts nothing;
+//! Version followed: lupantech/MathVista `53d5258` (2025-09-28), the newest commit read;
+//! `extract_answer.py` last changed in `6ea75de` (2024-03-03), `calculate_score.py` in `e999481`
+//! (2024-11-28, `round(..., int(precision))`).
+//!
+//! Extraction (`extract_answer`), in the official order with the official defaults:
+//! 1. an empty response (`response == ""`) extracts nothing;
 //! 2. multiple choice: a response equal to one of the choice texts is taken as is;
 //! 3. `answer_type` integer: `str(int(response))` when Python's `int()` accepts the response;
 //!    `answer_type` float: `str(float(response))` when Python's `float()` accepts it;
-//! 4. the official quick rule `re.search(r'The answer is "(.*)"\.', response)`;
-//! 5. instead of the GPT extractor: the model's marked final answer ([`extract::final_answer`]:
-//!    `<CONCLUSION>`, `\boxed{}`, "The answer is", "Answer:", ...), reduced to what the answer
-//!    type needs (a leading option letter, the first number, a list); without a marker, the
-//!    whole response only when it is unambiguous: a bare option letter (`B`, `(B)`, `B.`, `B)`)
-//!    or a choice text, exactly one number, a bracketed list, a short (<= 5 words) text.
+//! 4. everything else goes to the GPT extractor. The quick rule
+//!    `re.search(r'The answer is "(.*)"\.', response)` runs only with `--quick_extract`, which is
+//!    off by default, so evalkit does not apply it (its greedy capture also swallowed hedged
+//!    answers: `The answer is "3". Or "6".` captured `3". Or "6`).
+//!
+//! In place of the GPT extractor, evalkit's rules take only an unambiguous answer: the model's
+//! marked final answer ([`extract::final_answer`]: `<CONCLUSION>`, `\boxed{}`, "The answer is",
+//! "Answer:", ...), reduced to what the answer type needs (a leading option letter, the first
+//! number, a list); without a marker, the whole response only when it is unambiguous: a bare
+//! option letter (`B`, `(B)`, `B.`, `B)`) or a choice text, exactly one number, a bracketed list,
+//! a short (<= 5 words) text. A hedged answer is never decided by rule: a candidate holding the
+//! word "or" outside a choice text (`Answer: 3 or 6`), or followed by a sentence that starts
+//! with "or" (`The answer is "3". Or "6".`), is left to the judge.
 //!
 //! Anything else is [`How::Unparsed`] and wrong, unless a judge is configured.
 //!
@@ -42,8 +53,8 @@
 //! never score list answers; evalkit does neither. The official code maps an empty extraction to
 //! the nearest (shortest) choice; evalkit counts it unparsed. A rule-extracted lone letter is
 //! upper-cased (`b` -> `B`) as the GPT extractor would. A missing `precision` on a float item
-//! compares `str(float(x))` unrounded (the official `round(x, None)` would return an int and
-//! match nothing). List answers are compared after bringing both sides to Python's `str(list)`
+//! compares `str(float(x))` unrounded (the official `int(precision)` raises on a missing
+//! precision, so the item could never be right; MathVista's float items all carry one). List answers are compared after bringing both sides to Python's `str(list)`
 //! form, so `[1,2]` and `[1, 2]` agree.
 //!
 //! Gold: `gold.answers[0]` is the answer; `gold.fields["question_type"]` is `multi_choice` or
@@ -217,6 +228,43 @@ fn number_from(candidate: &str, marked: bool) -> Option<String> {
     }
 }
 
+/// Whether `word` (lower-case ASCII) occurs in `text` as a whole word, ignoring ASCII case.
+fn has_word(text: &str, word: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// A hedged answer (see the module docs): `candidate` holds the word "or" outside the choice
+/// texts, or the text after it in `response` starts a sentence with "or".
+fn hedged(response: &str, candidate: &str, choices: &[Choice]) -> bool {
+    let mut inside = candidate.to_lowercase();
+    for c in choices {
+        let text = c.text.to_lowercase();
+        if !text.trim().is_empty() {
+            inside = inside.replace(&text, " ");
+        }
+    }
+    if has_word(&inside, "or") {
+        return true;
+    }
+    // Where the candidate ends in the response (it is a slice of it, or of a copy).
+    let start = (candidate.as_ptr() as usize).wrapping_sub(response.as_ptr() as usize);
+    let Some(after) = start
+        .checked_add(candidate.len())
+        .filter(|_| start <= response.len())
+        .and_then(|end| response.get(end..))
+    else {
+        return false;
+    };
+    let next = after.trim_start_matches(|c: char| {
+        extract::is_py_space(c) || "\"'*`_.,;:!?)]}\u{201d}\u{2019}".contains(c)
+    });
+    let word_len = next
+        .find(|c: char| !c.is_alphanumeric())
+        .unwrap_or(next.len());
+    next[..word_len].eq_ignore_ascii_case("or")
+}
+
 /// Rule extraction (see the module docs). `None` when nothing can be extracted.
 fn extract_answer<'r>(response: &'r str, p: &Problem<'_>) -> Option<Cow<'r, str>> {
     if response.is_empty() {
@@ -238,14 +286,11 @@ fn extract_answer<'r>(response: &'r str, p: &Problem<'_>) -> Option<Cow<'r, str>
         }
         _ => {}
     }
-    let (candidate, marked) = match extract::mathvista_quick(response).filter(|q| !q.is_empty()) {
-        Some(q) => (q, true),
-        None => match extract::final_answer(response) {
-            Some(fa) => (fa, true),
-            None => (extract::clean(response), false),
-        },
+    let (candidate, marked) = match extract::final_answer(response) {
+        Some(fa) => (fa, true),
+        None => (extract::clean(response), false),
     };
-    if candidate.is_empty() {
+    if candidate.is_empty() || hedged(response, candidate, p.choices) {
         return None;
     }
     if p.multi_choice {
@@ -503,7 +548,7 @@ mod tests {
         right(&g, "C. 6", "6");
         // Lower-case letter upper-cased by the rule extractor.
         right(&g, "c", "6");
-        // Official quick rule.
+        // Marked by "The answer is" (not the quick rule, which is off by default).
         right(&g, "Let me think. The answer is \"C\".", "6");
         // LLaVA-CoT conclusion with a prefix inside.
         right(
@@ -627,6 +672,37 @@ mod tests {
             &g,
             "It is hard to say who the person on the left of the picture is, maybe Linda",
         );
+    }
+
+    /// MathVista 53d5258 (2025-09-28), `evaluation/extract_answer.py` (last changed 6ea75de,
+    /// 2024-03-03): without `--quick_extract` (the default) a response that is not a choice
+    /// text, an `int()` or a `float()` goes to the GPT extractor. Hedged answers are therefore
+    /// not decided by rule: unparsed without a judge, sent to the judge with one.
+    #[test]
+    fn hedged_answers_go_to_the_judge() {
+        let g = free("3", "integer", None);
+        let hedge = "The answer is \"3\". Or \"6\".";
+        // The quick rule's greedy capture would give `3". Or "6`; the old rule chain then took
+        // its first number, 3, and scored it right by rule. Now: unparsed.
+        unparsed(&g, hedge);
+        unparsed(&g, "Answer: 3 or 6");
+        unparsed(&g, "The answer is 3, or maybe 6.");
+        unparsed(&g, "The answer is 3.\nOr 6, if the last bar counts.");
+        assert!(MathVista.judge_prompt(&g, hedge).is_some());
+        assert_eq!(judged(&g, hedge, "3"), (1.0, Some("3".into()), How::Judge));
+        // Multiple choice: a second letter offered after the first is a hedge too.
+        let m = mc("6", &["2", "4", "6", "8"]);
+        unparsed(&m, "The answer is \"C\". Or \"D\".");
+        unparsed(&m, "Answer: C (or possibly D)");
+        // Not hedges: "or" inside a word, or inside a choice text.
+        right(&g, "The answer is \"3\".", "3");
+        right(&free("3", "integer", None), "Answer: 3 doors", "3");
+        let colours = mc("red or blue", &["red or blue", "green"]);
+        right(&colours, "Answer: Red or blue", "red or blue");
+        right(&colours, "Answer: A", "red or blue");
+        right(&free("Orlando", "text", None), "Answer: Orlando", "Orlando");
+        // A later sentence that merely contains "or" is no hedge.
+        right(&g, "Answer: 3. The others are red or blue.", "3");
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //!    `<CONCLUSION>` block, the last `\boxed{}`, or the text after "Final answer:",
 //!    "The answer is", "Answer:";
 //! 2. then [`extract::clean`]: surrounding whitespace, markdown bold/backticks, wrapping quotes,
-//!    `$...$`, trailing periods;
+//!    `$...$`, and every trailing period (`Yes..` reads `Yes`; the ideographic full stop `。`
+//!    too), repeatedly until nothing changes;
 //! 3. then thousands separators in a plain number (`1,234` -> `1234`, `12,345.6%` -> `12345.6%`).
 //!
 //! A `%` suffix is never dropped: `12%` against `12` stays wrong in both figures.
@@ -194,6 +195,13 @@ mod tests {
     fn normalized_figure() {
         // Trailing period: officially "42." parses anyway; "Paris." vs "paris": only normalised.
         assert_eq!(both(&["Paris"], "Paris."), (0.0, 1.0));
+        // Every trailing period goes, not just one (`extract::clean` trims them all, and the
+        // ideographic full stop too): "Yes.." and "Yes。" read "Yes". Officially "Yes.." is
+        // not "yes": wrong.
+        assert_eq!(both(&["yes"], "Yes.."), (0.0, 1.0));
+        assert_eq!(both(&["yes"], "Yes\u{3002}"), (0.0, 1.0));
+        // A decimal point is no trailing period: "2.5." reads "2.5" (2.5 vs 2.5: right).
+        assert_eq!(both(&["2.5"], "2.5."), (0.0, 1.0));
         // "Answer: 42": does not parse officially, normalised to "42".
         assert_eq!(both(&["42"], "Answer: 42"), (0.0, 1.0));
         // Markdown bold.

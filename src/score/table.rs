@@ -3,12 +3,40 @@
 //! similarity), comparing a predicted data table with the item's gold table
 //! (`gold.fields["gold_table"]`, CSV text).
 //!
-//! Parsing (both tables are lowercased and every cell is stripped, as `_parse_table` does):
-//! - the prediction may be DePlot's linearised form (rows separated by `<0x0A>` or newlines,
-//!   cells by ` | `), a markdown table (`| a | b |`, its `|---|` rule skipped), or CSV (commas,
-//!   or tabs when there are no commas; quoted cells allowed). Blank lines and ```` ``` ```` fence
-//!   lines are dropped. A first line starting with `title |` is the title and is skipped;
-//! - the gold table is CSV, its first record the column headers.
+//! Version followed: `deplot/metrics.py` at google-research `4c42994` (copyright 2025; the date
+//! of the commit could not be read here: the repository is too large to mirror). It averages the
+//! per-chart F1 itself; an older stored copy (`0282a25`, copyright 2023) appended the recall to
+//! the F1 list. evalkit scores one item at a time, so only the per-chart rules matter.
+//!
+//! Two sets of figures:
+//! - `rms_f1` (headline), `rms_precision`, `rms_recall`, `rnss`: DePlot's own, reading the
+//!   prediction exactly as `_parse_table` and `_get_table_numbers` do;
+//! - `rms_f1_normalized`, `rnss_normalized`: the same metrics after a lenient reading that also
+//!   accepts markdown and CSV tables (below), so a model that writes a correct table in another
+//!   form is not scored 0. They are extra figures and never replace the headline.
+//!
+//! Official reading (`_parse_table`), for the headline figures:
+//! - `<0x0A>`, the byte token SentencePiece uses for a newline (Hugging Face's decoding of DePlot
+//!   leaves it literal), is decoded to a newline first; nothing else is touched;
+//! - the text is lower-cased and split into lines with Python's `str.splitlines` (blank lines
+//!   stay, as one-cell rows); a first line starting with `title |` is the title, the rest of
+//!   that line stripped; every other line is split on `" | "` (space, bar, space) only, and each
+//!   cell stripped. A row written `a|b|c` is one cell, as is a CSV row, and a markdown row
+//!   `| a | b |` gives the cells `| a`, `b |`;
+//! - the title is a datapoint `title -> {title}` in both orientations, as in
+//!   `_get_table_datapoints`. Gold tables (CSV) have no title, so a predicted title line costs
+//!   precision (DePlot's own output always starts with one);
+//! - RNSS numbers are `_get_table_numbers` of the decoded text: every `" | "`-separated part of
+//!   every line (the title line included) that Python's `float()` reads.
+//!
+//! Lenient reading (`parse_prediction`), for the `_normalized` figures: `<0x0A>` decoded, blank
+//! lines and ```` ``` ```` fence lines dropped, a first `title |` line skipped (not a
+//! datapoint, its cells not numbers); then DePlot's ` | ` form, a markdown table (`| a | b |`,
+//! its `|---|` rule skipped; a line with pipes but no ` | ` is split on bare `|`), or CSV
+//! (commas, or tabs when there are no commas; quoted cells allowed). Cells are stripped and
+//! lower-cased. RNSS numbers are the cells that parse.
+//!
+//! The gold table is CSV, its first record the column headers; cells lower-cased and stripped.
 //!
 //! RMS, exactly as `_table_datapoints_precision_recall_f1`:
 //! - a table becomes datapoints `"{row header} {column header}" -> cell` (first row = column
@@ -22,15 +50,15 @@
 //!   parses as a number (`_to_float`: a trailing `%` divides by 100) and the gold value parses
 //!   to a non-zero number; else 1 when the two value strings are equal; else ANLS of the values;
 //! - `precision = score / #predicted`, `recall = score / #gold`, F1 their harmonic mean (all 0
-//!   when the score is 0);
+//!   when the score is 0); a prediction without datapoints scores precision 1, recall 0, F1 0;
 //! - the prediction is scored as written and transposed (`itertools.zip_longest` padding with
 //!   `""`), and the orientation with the higher F1 is kept (the transposed one on a tie, as
 //!   Python's `max` over `[True, False]`). So RMS is invariant to transposing the prediction.
 //!
-//! RNSS, as `_table_numbers_match`: every cell of either table that parses as a Python
-//! `float` (no `%` handling, headers included) is a number; numbers are matched one-to-one by a
-//! minimum-cost assignment of the relative distance `min(1, |t - p| / |t|)`, and
-//! `rnss = 1 - cost / max(#gold, #predicted)` (1 when neither has numbers, 0 when one has none).
+//! RNSS, as `_table_numbers_match`: numbers (no `%` handling, headers included) are matched
+//! one-to-one by a minimum-cost assignment of the relative distance `min(1, |t - p| / |t|)`,
+//! and `rnss = 1 - cost / max(#gold, #predicted)` (1 when neither has numbers, 0 when one has
+//! none). Unmatched numbers cost nothing.
 //!
 //! The assignments use our own O(n^2 m) Hungarian algorithm (shortest augmenting paths with
 //! potentials) on the rectangular cost matrix, like `scipy.optimize.linear_sum_assignment`;
@@ -38,25 +66,23 @@
 //! Among several optimal assignments the one picked may differ from SciPy's; only RMS can then
 //! differ (its score is not the assignment cost), and only when key distances tie exactly.
 //!
-//! Deviations from the official code, all deliberate:
-//! - the title line is skipped rather than scored as a `title` datapoint (gold CSV tables have
-//!   no title, so it could only cost precision), and its cells are not RNSS numbers;
+//! Deviations from the official code, both deliberate:
 //! - a gold number 0 in RNSS: the official `_get_relative_distance` returns `int(not p)`,
-//!   i.e. distance 1 for a predicted 0 and 0 for anything else (inverted); we use 0 for a
-//!   predicted 0 and 1 otherwise. RMS never reaches that branch (a zero gold value falls back
-//!   to string comparison there too, as in the official code);
-//! - an unparseable prediction (no table with at least two columns and a data row, in either
-//!   orientation) scores 0 on all four metrics with [`How::Unparsed`], where the official code
-//!   would give RMS precision 1 and recall 0; a missing or empty gold table likewise gives 0
-//!   and `Unparsed`;
-//! - markdown and CSV input is accepted besides DePlot's ` | ` form.
+//!   i.e. distance 1 for a predicted 0 and 0 for anything else (inverted, against its own
+//!   docstring); we use 0 for a predicted 0 and 1 otherwise. RMS never reaches that branch (a
+//!   zero gold value falls back to string comparison there too, as in the official code);
+//! - a missing or empty gold table (no datapoints) scores 0 on every figure with
+//!   [`How::Unparsed`]; the official code needs a target.
 //!
-//! `extracted` holds the parsed prediction re-linearised in DePlot's form (` | ` cells,
-//! newline rows); `how` is [`How::Rule`] otherwise.
+//! `how` is [`How::Rule`] when the official reading finds table cells (datapoints besides the
+//! title) in either orientation, else [`How::Unparsed`] (the headline figures are still the
+//! official ones: precision 1, recall 0, F1 0). `extracted` holds the table the official
+//! reading found, re-linearised in DePlot's form (` | ` cells, newline rows, the title line
+//! first), or failing that the lenient reading's table.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::extract::{levenshtein, py_float};
+use super::extract::{levenshtein, py_float, py_strip};
 use super::{Gold, How, Score, Scorer};
 
 /// DePlot table metrics: `rms_f1` (headline), `rms_precision`, `rms_recall`, `rnss`.
@@ -69,7 +95,14 @@ pub const NUMBER_THETA: f64 = 0.1;
 /// RNSS uses `_get_relative_distance`'s default theta (plain clipping at 1).
 const RNSS_THETA: f64 = 1.0;
 
-const METRICS: [&str; 4] = ["rms_f1", "rms_precision", "rms_recall", "rnss"];
+const METRICS: [&str; 6] = [
+    "rms_f1",
+    "rms_precision",
+    "rms_recall",
+    "rnss",
+    "rms_f1_normalized",
+    "rnss_normalized",
+];
 
 /// A parsed table: rows of stripped, lowercased cells; `rows[0]` holds the column headers.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -170,7 +203,114 @@ fn is_rule(line: &str) -> bool {
             .all(|c| matches!(c, '-' | ':' | '|' | ' ' | '+'))
 }
 
-/// Parses a predicted table (see the module docs); `None` when no delimiter is found.
+/// Python's `str.splitlines()`: lines without their terminators (`\n`, `\r`, `\r\n`, `\v`,
+/// `\f`, `\x1c`..`\x1e`, `\x85`, `\u2028`, `\u2029`); no empty last line for a final
+/// terminator.
+pub fn py_splitlines(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if matches!(
+            c,
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
+        ) {
+            out.push(&s[start..i]);
+            start = i + c.len_utf8();
+            if c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n') {
+                chars.next();
+                start += 1;
+            }
+        }
+    }
+    if start < s.len() {
+        out.push(&s[start..]);
+    }
+    out
+}
+
+/// A table as DePlot's `_parse_table` reads it: the optional title and the rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeplotTable {
+    pub title: Option<String>,
+    pub table: Table,
+}
+
+impl DeplotTable {
+    /// `_get_table_datapoints` of the table in one orientation: the title first, then the cells.
+    fn datapoints(&self, table: &Table) -> Vec<(String, String)> {
+        let mut points: Vec<(String, String)> = self
+            .title
+            .iter()
+            .map(|t| ("title".to_string(), t.clone()))
+            .collect();
+        // A cell key always holds a space, so it never collides with `title`.
+        points.extend(table.datapoints());
+        points
+    }
+
+    /// The title line (if any) and the rows in DePlot's linearised form.
+    fn linearised(&self) -> String {
+        let rows = self.table.linearised();
+        match &self.title {
+            Some(t) if rows.is_empty() => format!("title | {t}"),
+            Some(t) => format!("title | {t}\n{rows}"),
+            None => rows,
+        }
+    }
+}
+
+/// `<0x0A>` decoded to a newline (see the module docs).
+fn decode_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("<0x0A>") {
+        std::borrow::Cow::Owned(text.replace("<0x0A>", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// DePlot's `_parse_table(text)` (not transposed), after decoding `<0x0A>`.
+pub fn parse_deplot(text: &str) -> DeplotTable {
+    let lower = decode_newlines(text).to_lowercase();
+    let lines = py_splitlines(&lower);
+    let Some(first) = lines.first() else {
+        return DeplotTable::default();
+    };
+    let (title, offset) = match first.strip_prefix("title |") {
+        Some(rest) => (Some(py_strip(rest).to_string()), 1),
+        None => (None, 0),
+    };
+    let rows = lines[offset..]
+        .iter()
+        .map(|l| l.split(" | ").map(|c| py_strip(c).to_string()).collect())
+        .collect();
+    DeplotTable {
+        title,
+        table: Table { rows },
+    }
+}
+
+/// DePlot's `_get_table_numbers(text)`, after decoding `<0x0A>`: every `" | "` part of every
+/// line that Python's `float()` reads (the title line included, no `%` handling).
+pub fn deplot_numbers(text: &str) -> Vec<f64> {
+    let decoded = decode_newlines(text);
+    py_splitlines(&decoded)
+        .into_iter()
+        .flat_map(|line| line.split(" | "))
+        .filter(|part| !py_strip(part).is_empty())
+        .filter_map(py_float)
+        .collect()
+}
+
+/// Parses a predicted table leniently (see the module docs); `None` when no delimiter is found.
 pub fn parse_prediction(text: &str) -> Option<Table> {
     let text = text.replace("<0x0A>", "\n");
     let mut lines: Vec<&str> = text
@@ -184,9 +324,7 @@ pub fn parse_prediction(text: &str) -> Option<Table> {
     {
         lines.remove(0);
     }
-    let piped = lines
-        .iter()
-        .any(|l| l.contains(" | ") || l.starts_with('|'));
+    let piped = lines.iter().any(|l| l.contains('|'));
     let rows = if piped {
         lines
             .iter()
@@ -399,30 +537,71 @@ pub fn assignment(cost: &[Vec<f64>]) -> Vec<(usize, usize)> {
     pairs
 }
 
-/// All four metrics for one prediction, `None` when it (or the gold table) is unusable.
-fn compute(gold_csv: &str, response: &str) -> Option<([f64; 4], Table)> {
+/// The better of the two orientations by F1 (the first, transposed, on a tie), as
+/// `max(all_metrics, key=lambda x: x[-1])`.
+fn best_rms(
+    gold: &[(String, String)],
+    orientations: [Vec<(String, String)>; 2],
+) -> (f64, f64, f64) {
+    let mut best: Option<(f64, f64, f64)> = None;
+    for points in orientations {
+        let prf = rms(gold, &points);
+        if best.is_none_or(|b| prf.2 > b.2) {
+            best = Some(prf);
+        }
+    }
+    best.unwrap_or((0.0, 0.0, 0.0))
+}
+
+/// One prediction's figures (in [`METRICS`] order), whether the official reading found table
+/// cells, and the table to show. `None` when the gold table is unusable.
+struct Outcome {
+    values: [f64; 6],
+    parsed: bool,
+    shown: Option<String>,
+}
+
+fn compute(gold_csv: &str, response: &str) -> Option<Outcome> {
     let gold = parse_gold(gold_csv);
     let gold_points = gold.datapoints();
     if gold_points.is_empty() {
         return None;
     }
-    let pred = parse_prediction(response)?;
-    let mut best: Option<(f64, f64, f64)> = None;
-    let mut any = false;
-    for table in [pred.transposed(), pred.clone()] {
-        let points = table.datapoints();
-        any |= !points.is_empty();
-        let prf = rms(&gold_points, &points);
-        if best.is_none_or(|b| prf.2 > b.2) {
-            best = Some(prf);
-        }
-    }
-    if !any {
-        return None;
-    }
-    let (p, r, f) = best?;
-    let n = rnss(&gold.numbers(), &pred.numbers());
-    Some(([f, p, r, n], pred))
+    let gold_numbers = gold.numbers();
+
+    // Official: `_parse_table` in both orientations, the title datapoint included.
+    let official = parse_deplot(response);
+    let transposed = official.table.transposed();
+    let parsed = !transposed.datapoints().is_empty() || !official.table.datapoints().is_empty();
+    let (p, r, f) = best_rms(
+        &gold_points,
+        [
+            official.datapoints(&transposed),
+            official.datapoints(&official.table),
+        ],
+    );
+    let rnss_official = rnss(&gold_numbers, &deplot_numbers(response));
+
+    // Lenient: markdown, CSV, bare pipes; nothing usable scores 0.
+    let lenient = parse_prediction(response)
+        .filter(|t| !t.datapoints().is_empty() || !t.transposed().datapoints().is_empty());
+    let (f_norm, rnss_norm) = match &lenient {
+        Some(t) => (
+            best_rms(&gold_points, [t.transposed().datapoints(), t.datapoints()]).2,
+            rnss(&gold_numbers, &t.numbers()),
+        ),
+        None => (0.0, 0.0),
+    };
+    let shown = if parsed {
+        Some(official.linearised())
+    } else {
+        lenient.map(|t| t.linearised())
+    };
+    Some(Outcome {
+        values: [f, p, r, rnss_official, f_norm, rnss_norm],
+        parsed,
+        shown,
+    })
 }
 
 impl Scorer for ChartToTable {
@@ -440,24 +619,23 @@ impl Scorer for ChartToTable {
 
     fn score(&self, gold: &Gold, response: &str) -> Score {
         let gold_csv = gold.fields.get("gold_table").map_or("", String::as_str);
-        let result = compute(gold_csv, response);
-        let values = result.as_ref().map_or([0.0; 4], |r| r.0);
+        let outcome = compute(gold_csv, response);
+        let values = outcome.as_ref().map_or([0.0; 6], |o| o.values);
         let metrics: BTreeMap<String, f64> = METRICS
             .iter()
             .zip(values)
-            .map(|(name, v)| (name.to_string(), v.clamp(0.0, 1.0)))
+            .map(|(name, v)| {
+                (
+                    name.to_string(),
+                    if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) },
+                )
+            })
             .collect();
-        match result {
-            Some((_, table)) => Score {
-                metrics,
-                extracted: Some(table.linearised()),
-                how: How::Rule,
-            },
-            None => Score {
-                metrics,
-                extracted: None,
-                how: How::Unparsed,
-            },
+        let (parsed, extracted) = outcome.map_or((false, None), |o| (o.parsed, o.shown));
+        Score {
+            metrics,
+            extracted,
+            how: if parsed { How::Rule } else { How::Unparsed },
         }
     }
 }
@@ -490,21 +668,125 @@ mod tests {
         (a - b).abs() < 1e-12
     }
 
+    /// (rms_f1_normalized, rnss_normalized).
+    fn normalized(table: &str, response: &str) -> (f64, f64) {
+        let s = ChartToTable.score(&gold(table), response);
+        (s.metrics["rms_f1_normalized"], s.metrics["rnss_normalized"])
+    }
+
+    /// Hand-computed cases follow google-research `deplot/metrics.py` at 4c42994
+    /// (`_parse_table`, `_get_table_numbers`, `_table_datapoints_precision_recall_f1`).
     #[test]
-    fn identical_tables_score_one_in_every_format() {
+    fn deplot_form_scores_one_in_both_figures() {
         for response in [
             "year | sales | profit\n2019 | 100 | 10\n2020 | 200 | 20",
-            "TITLE | Sales<0x0A>Year | Sales | Profit<0x0A>2019 | 100 | 10<0x0A>2020 | 200 | 20",
-            "| Year | Sales | Profit |\n|---|---:|---:|\n| 2019 | 100 | 10 |\n| 2020 | 200 | 20 |",
-            "```\nyear,sales,profit\n2019,100,10\n2020,200,20\n```",
-            GOLD,
+            "Year | Sales | Profit<0x0A>2019 | 100 | 10<0x0A>2020 | 200 | 20\n",
+            // Python's splitlines: \r\n is one break.
+            "year | sales | profit\r\n2019 | 100 | 10\r\n2020 | 200 | 20",
         ] {
             assert_eq!(
                 run(GOLD, response),
                 (1.0, 1.0, 1.0, 1.0, How::Rule),
                 "{response}"
             );
+            assert_eq!(normalized(GOLD, response), (1.0, 1.0), "{response}");
         }
+    }
+
+    #[test]
+    fn a_title_line_is_a_datapoint_in_the_headline_only() {
+        // `_get_table_datapoints` adds `title -> sales`: 5 predicted datapoints, the 4 gold ones
+        // matched exactly (score 4). Precision 4/5, recall 4/4, F1 = 2 * 0.8 / 1.8 = 8/9. The
+        // transposed orientation scores 0 (keys like "sales 2019" vs "2019 sales" are 10 edits
+        // apart), so the as-written one is kept. RNSS: "TITLE", "Sales" are no numbers: 1.
+        let titled =
+            "TITLE | Sales<0x0A>Year | Sales | Profit<0x0A>2019 | 100 | 10<0x0A>2020 | 200 | 20";
+        let (f, p, r, n, how) = run(GOLD, titled);
+        assert!(
+            close(f, 8.0 / 9.0) && close(p, 0.8) && close(r, 1.0),
+            "{f} {p} {r}"
+        );
+        assert_eq!((n, how), (1.0, How::Rule));
+        // The lenient reading skips the title line.
+        assert_eq!(normalized(GOLD, titled), (1.0, 1.0));
+        let s = ChartToTable.score(&gold(GOLD), titled);
+        assert_eq!(
+            s.extracted.as_deref(),
+            Some("title | sales\nyear | sales | profit\n2019 | 100 | 10\n2020 | 200 | 20")
+        );
+        // A number in the title line is an RNSS number officially: gold {2019, 100, 10, 2020,
+        // 200, 20} against those plus 2021; every gold number matched exactly, 2021 unmatched
+        // (free): 1 - 0 / 7 = 1. The title datapoint "2021" costs precision as before.
+        let (_, p, _, n, _) = run(GOLD, &titled.replace("TITLE | Sales", "TITLE | 2021"));
+        assert!(close(p, 0.8) && close(n, 1.0), "{p} {n}");
+    }
+
+    #[test]
+    fn bare_pipes_split_nothing_in_the_headline() {
+        // `line.split(" | ")` on "2019|100|10" gives one cell. Every row one cell: no datapoints
+        // as written (one column) nor transposed (one row of three cells, no data rows), so
+        // `_table_datapoints_precision_recall_f1` returns (1, 0, 0). No part parses as a number:
+        // RNSS 0. The lenient reading splits on bare `|`: the full table, 1 and 1.
+        let bare = "year|sales|profit\n2019|100|10\n2020|200|20";
+        assert_eq!(run(GOLD, bare), (0.0, 1.0, 0.0, 0.0, How::Unparsed));
+        assert_eq!(normalized(GOLD, bare), (1.0, 1.0));
+        // Lenient extraction is still shown.
+        let s = ChartToTable.score(&gold(GOLD), bare);
+        assert_eq!(
+            s.extracted.as_deref(),
+            Some("year | sales | profit\n2019 | 100 | 10\n2020 | 200 | 20")
+        );
+        // One row written `a|b|c` among ` | ` rows: that row has no datapoints; the 2020 row's
+        // two are exact. Precision 2/2, recall 2/4, F1 2/3 (the transposed orientation's keys,
+        // "sales 2020" and the like, are 10 edits from "2020 sales": 0). RNSS: 2020, 200, 20
+        // match exactly, 1 - 0 / 6 = 1. Leniently the row splits: 1 and 1.
+        let mixed = "year | sales | profit\n2019|100|10\n2020 | 200 | 20";
+        let (f, p, r, n, how) = run(GOLD, mixed);
+        assert!(
+            close(f, 2.0 / 3.0) && close(p, 1.0) && close(r, 0.5),
+            "{f} {p} {r}"
+        );
+        assert_eq!((n, how), (1.0, How::Rule));
+        assert_eq!(normalized(GOLD, mixed), (1.0, 1.0));
+    }
+
+    #[test]
+    fn markdown_and_csv_score_only_in_the_normalized_figures() {
+        // Markdown: " | " splits "| 2019 | 100 | 10 |" into "| 2019", "100", "10 |"; the rule
+        // line is one cell (no datapoints). Datapoints "| 2019 sales" -> "100" (key ANLS vs
+        // "2019 sales": 2 edits / 12 = 5/6, value exact: 5/6), "| 2019 profit |" -> "10 |"
+        // (value: "10 |" is no float, ANLS("10", "10 |") = 1 - 2/4 = 0.5, not above theta: 0),
+        // likewise for 2020: score 2 * 5/6 = 5/3 over 4 and 4: precision = recall = F1 = 5/12.
+        // Transposed keys ("sales | 2019", ...) are at least 7 edits of 12 from any gold key: 0.
+        // RNSS: the parts "100" and "200" parse; both match exactly: 1 - 0 / 6 = 1.
+        let markdown =
+            "| Year | Sales | Profit |\n|---|---:|---:|\n| 2019 | 100 | 10 |\n| 2020 | 200 | 20 |";
+        let (f, p, r, n, how) = run(GOLD, markdown);
+        assert!(
+            close(f, 5.0 / 12.0) && close(p, 5.0 / 12.0) && close(r, 5.0 / 12.0),
+            "{f} {p} {r}"
+        );
+        assert_eq!((n, how), (1.0, How::Rule));
+        assert_eq!(normalized(GOLD, markdown), (1.0, 1.0));
+        // CSV (fenced or not): every line one cell: (1, 0, 0); "2019,100,10" is no float: RNSS 0.
+        for csv in [
+            GOLD,
+            "```\nyear,sales,profit\n2019,100,10\n2020,200,20\n```",
+        ] {
+            assert_eq!(run(GOLD, csv), (0.0, 1.0, 0.0, 0.0, How::Unparsed), "{csv}");
+            assert_eq!(normalized(GOLD, csv), (1.0, 1.0), "{csv}");
+        }
+    }
+
+    #[test]
+    fn python_splitlines() {
+        assert_eq!(py_splitlines(""), Vec::<&str>::new());
+        assert_eq!(py_splitlines("\n"), vec![""]);
+        assert_eq!(py_splitlines("a\n\nb\n"), vec!["a", "", "b"]);
+        assert_eq!(
+            py_splitlines("a\r\nb\rc\u{2028}d\x0be"),
+            vec!["a", "b", "c", "d", "e"]
+        );
     }
 
     #[test]
@@ -602,13 +884,26 @@ mod tests {
     }
 
     #[test]
-    fn garbage_and_missing_gold_score_zero_unparsed() {
-        for response in ["", "   ", "I cannot read this chart.", "just | one\n", "42"] {
+    fn garbage_scores_as_deplot_does_and_missing_gold_scores_zero() {
+        // No datapoints: `_table_datapoints_precision_recall_f1` returns precision 1, recall 0,
+        // F1 0; no numbers: RNSS 0. The lenient figures are 0 too. Unparsed.
+        for response in ["", "   ", "I cannot read this chart.", "just | one\n"] {
             let s = ChartToTable.score(&gold(GOLD), response);
-            assert_eq!(s.how, How::Unparsed, "{response:?}");
-            assert!(s.metrics.values().all(|&v| v == 0.0), "{response:?}");
-            assert_eq!(s.metrics.len(), 4);
+            assert_eq!(
+                run(GOLD, response),
+                (0.0, 1.0, 0.0, 0.0, How::Unparsed),
+                "{response:?}"
+            );
+            assert_eq!(normalized(GOLD, response), (0.0, 0.0), "{response:?}");
+            assert_eq!(s.metrics.len(), 6);
         }
+        // "42" is an RNSS number: its nearest gold number by relative distance is 100
+        // (|100 - 42| / 100 = 0.58; 200: 0.79; 2019, 2020: ~0.98; 10, 20: clipped at 1), and
+        // unmatched gold numbers are free: 1 - 0.58 / 6.
+        let (f, p, r, n, how) = run(GOLD, "42");
+        assert_eq!((f, p, r, how), (0.0, 1.0, 0.0, How::Unparsed));
+        assert!(close(n, 1.0 - 0.58 / 6.0), "{n}");
+        // A missing or empty gold table: 0 everywhere, unparsed (a data problem, not a score).
         let good = "year | sales\n2019 | 100";
         for g in [Gold::default(), gold(""), gold("only\n")] {
             let s = ChartToTable.score(&g, good);

@@ -1,5 +1,10 @@
-//! Yes/no scoring (FigureQA, HallusionBench): VLMEvalKit's `YOrN_Extraction` with its
-//! `process_punctuation` (`vlmeval/dataset/utils/yorn.py`), reimplemented here.
+//! Yes/no scoring (FigureQA, HallusionBench): VLMEvalKit's `YOrN_Extraction`
+//! (`vlmeval/dataset/utils/yorn.py`) with its `process_punctuation` (`vlmeval/smp/misc.py`),
+//! reimplemented here.
+//!
+//! Version followed: VLMEvalKit `e8e78f0` (2026-08-18), the newest commit read. Both functions
+//! have been unchanged in substance since `928a95b` (2025-05-13), which rewrote the period regex
+//! (later commits, such as `401916c` (2026-03-25), only re-wrapped lines).
 //!
 //! The rule, as in VLMEvalKit: lower-case the response; run `process_punctuation`; split on
 //! whitespace; the answer is Yes if the word `yes` occurs and `no` does not, No for the
@@ -11,10 +16,16 @@
 //! - each of ``; / [ ] " { } ( ) = + \ _ - > < @ ` , ? !`` is deleted when the (lower-cased)
 //!   input contains it followed or preceded by a space, or contains a digit-comma-digit
 //!   sequence anywhere; otherwise it becomes a space (so `yes,it has 1,000 dots` reads
-//!   `yesit has 1000 dots`);
-//! - its period regex `(?!<=\d)(\.)(?!\d)` is a lookahead typo that removes every period not
-//!   followed by a digit, and it is called as `sub('', text, re.UNICODE)`, which passes
-//!   `re.UNICODE` (32) as the *count*: only the first 32 such periods are removed;
+//!   `yesit has 1000 dots`). These are `str.replace` calls: every occurrence, no limit;
+//! - the period regex is `(?<!\d)\.(?!\d)` since `928a95b`: a period is removed unless a
+//!   (Unicode) digit stands right before or right after it, so `5.` and `.5` keep theirs. The
+//!   lookbehind sees the text as it was before the substitution (`yes..` loses both periods).
+//!   Before `928a95b` it was `(?!<=\d)(\.)(?!\d)`, a typo whose first group is a lookahead
+//!   that always holds: every period not followed by a digit went, `5.` included;
+//! - the call is still `periodStrip.sub('', outText, re.UNICODE)`, which passes `re.UNICODE`
+//!   (32) as the *count*: only the first 32 matching periods are removed, later ones stay
+//!   (`yes.` then reads `yes.` and is not the word `yes`). Under the new pattern the periods of
+//!   `1.`, `2.`, ... no longer match, so they no longer use up the 32;
 //! - `*` is not in the list, so `**Yes**` is unresolved under the official rule.
 //!
 //! Metrics: `accuracy` applies the rule to the raw response. `accuracy_normalized` is the same
@@ -39,7 +50,10 @@ const PUNCT: &[char] = &[
     '?', '!',
 ];
 
-/// VLMEvalKit's `process_punctuation`, exactly (see the module docs).
+/// `re.UNICODE` (32), passed to `periodStrip.sub` as its `count` argument.
+const PERIOD_COUNT: usize = 32;
+
+/// VLMEvalKit's `process_punctuation` as of `928a95b` and later, exactly (see the module docs).
 pub fn process_punctuation(in_text: &str) -> String {
     let index = |c: char| PUNCT.iter().position(|&p| p == c);
     // One pass over neighbouring characters: `re.search(r'(\d)(,)(\d)', inText)` (`\d` is any
@@ -75,12 +89,18 @@ pub fn process_punctuation(in_text: &str) -> String {
     if !out.contains('.') {
         return out;
     }
-    // `periodStrip.sub('', outText, 32)`: the first 32 periods not followed by a digit.
+    // `re.compile(r'(?<!\d)\.(?!\d)').sub('', outText, 32)`: the first 32 periods with no
+    // digit right before or after them in `outText` (the lookbehind reads the unmodified text).
+    let digit = |c: Option<char>| c.is_some_and(|c| py_decimal(c).is_some());
     let mut removed = 0;
     let mut result = String::with_capacity(out.len());
+    let mut prev = None;
     let mut chars = out.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '.' && removed < 32 && chars.peek().is_none_or(|&n| py_decimal(n).is_none()) {
+        let strip =
+            c == '.' && removed < PERIOD_COUNT && !digit(prev) && !digit(chars.peek().copied());
+        prev = Some(c);
+        if strip {
             removed += 1;
             continue;
         }
@@ -193,7 +213,8 @@ mod tests {
 
     #[test]
     fn extraction_matches_vlmevalkit() {
-        // Each expectation was checked against VLMEvalKit's Python code (CPython 3.11).
+        // Each expectation was checked against VLMEvalKit e8e78f0 (2026-08-18) `YOrN_Extraction`
+        // and `process_punctuation` run under CPython 3.11.
         let cases: &[(&str, Option<bool>)] = &[
             ("Yes", Some(true)),
             ("No.", Some(false)),        // "no" after the period is removed
@@ -228,13 +249,73 @@ mod tests {
 
     #[test]
     fn period_regex_count_quirk() {
-        // 32 lone periods are removed first; the period of "yes." is the 33rd match and
+        // VLMEvalKit e8e78f0 (2026-08-18), vlmeval/smp/misc.py: 32 lone periods are removed first; the period of "yes." is the 33rd match and
         // stays, so the word is "yes." and nothing resolves. With 31 it is removed.
         assert_eq!(yorn_extraction(&format!("{}yes.", ". ".repeat(32))), None);
         assert_eq!(
             yorn_extraction(&format!("{}yes.", ". ".repeat(31))),
             Some(true)
         );
+    }
+
+    /// `n` numbered sentences ("1. Bar 1 is taller than the line. 2. ..."), then the verdict.
+    fn numbered(n: usize, verdict: &str) -> String {
+        let mut s: String = (1..=n)
+            .map(|i| format!("{i}. Bar {i} is taller than the line. "))
+            .collect();
+        s.push_str(verdict);
+        s
+    }
+
+    #[test]
+    fn numbered_sentences_under_the_928a95b_period_regex() {
+        // Checked against both versions of `process_punctuation` run under CPython 3.11.
+        // VLMEvalKit e8e78f0 (2026-08-18), vlmeval/smp/misc.py `process_punctuation`:
+        // `re.compile(r'(?<!\d)\.(?!\d)').sub('', outText, re.UNICODE)` with re.UNICODE = 32
+        // as the count. In "1. Bar 1 is taller than the line." only the period of "line." matches
+        // (the one of "1." follows a digit). 20 sentences use 20 of the 32 removals, so the
+        // period of the final "yes." (the 21st match) goes and the word "yes" is read: Yes.
+        // Before 928a95b (`(?!<=\d)(\.)(?!\d)`) "1." matched too: 40 matches precede "yes.",
+        // which stayed "yes." and the answer was unresolved.
+        let long = numbered(20, "So the answer is yes.");
+        assert_eq!(yorn_extraction(&long), Some(true));
+        assert_eq!(run("Yes", &long), (1.0, 1.0, How::Rule));
+        // The count of 32 still applies to the new pattern: 31 sentences leave the 32nd match,
+        // "yes.", to be removed; 32 sentences use up the count and "yes." stays: unresolved.
+        assert_eq!(
+            yorn_extraction(&numbered(31, "So the answer is yes.")),
+            Some(true)
+        );
+        assert_eq!(
+            yorn_extraction(&numbered(32, "So the answer is yes.")),
+            None
+        );
+        // The normalised figure reads the marked final answer "yes" in that case.
+        assert_eq!(
+            run("Yes", &numbered(32, "So the answer is yes.")),
+            (0.0, 1.0, How::Unparsed)
+        );
+        // Every sentence ending in "yes.": the first 32 lose their period, the rest keep it;
+        // "yes" occurs as a word either way and "no" never does: Yes.
+        let all_yes: String = (1..=40)
+            .map(|i| format!("{i}. Is bar {i} red? yes. "))
+            .collect();
+        assert_eq!(yorn_extraction(&all_yes), Some(true));
+    }
+
+    #[test]
+    fn period_regex_lookarounds() {
+        // A digit before or after keeps the period (928a95b); the lookbehind reads the text
+        // before substitution, so both periods of "yes.." go and the second of "5.." goes.
+        assert_eq!(process_punctuation("1. yes. 2. no."), "1. yes 2. no");
+        assert_eq!(process_punctuation("yes.."), "yes");
+        assert_eq!(process_punctuation("5.."), "5.");
+        assert_eq!(process_punctuation("a.5 .5 x.y"), "a.5 .5 xy");
+        // Arabic-Indic digit one (a `\d` to Python) before the period keeps it.
+        assert_eq!(process_punctuation("\u{0661}."), "\u{0661}.");
+        assert_eq!(yorn_extraction("Answer 1. yes"), Some(true));
+        // "yes.5": the period is followed by a digit and stays: the word is "yes.5".
+        assert_eq!(yorn_extraction("yes.5"), None);
     }
 
     #[test]
