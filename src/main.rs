@@ -87,6 +87,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
             StrategySpec::Decoupled {
                 perception: args.perception,
                 instruction: args.instruction,
+                reason: evalkit::strategy::reasoning::Reasoning::Direct,
             }
         } else {
             args.strategy

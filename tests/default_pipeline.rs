@@ -166,3 +166,95 @@ fn the_all_local_decoupling_pipeline() {
         "OCR found text lines: {description:?}"
     );
 }
+
+/// Chain-of-thought and self-consistency on the real local LLM, as the reasoning side of
+/// the gold-table perception: two synthetic questions, `reason=cot` (one call each) and
+/// `reason=self-consistency:3` (three sampled calls each, with distinct seeds). Checks that
+/// the calls happened, were journaled with their role, and that a re-run sends nothing;
+/// not the accuracy of a 135M model.
+#[test]
+fn cot_and_self_consistency_on_the_local_llm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _server = start_llm(port);
+    let synth = tmp.path().join("synth");
+    ok(&evalkit(
+        tmp.path(),
+        &[
+            "synth",
+            "--seed",
+            "2",
+            "--charts",
+            "1",
+            "--questions",
+            "2",
+            "--out",
+            synth.to_str().unwrap(),
+        ],
+        &[],
+    ));
+    let card = model_card(
+        tmp.path(),
+        "smollm2",
+        &format!("http://127.0.0.1:{port}/v1"),
+        "model = \"smollm2\"\ncontent = \"text\"\nmax_concurrency = 1\nmax_tokens = 48\ntimeout_secs = 60\n",
+    );
+    for (spec, calls_per_item) in [
+        ("decoupled:gold-table,reason=cot", 1),
+        ("decoupled:gold-table,reason=self-consistency:3", 3),
+    ] {
+        let args = [
+            "run",
+            "--model",
+            card.to_str().unwrap(),
+            "--suite",
+            "synthchart",
+            "--data",
+            synth.to_str().unwrap(),
+            "--strategy",
+            spec,
+            "--json",
+        ];
+        let out = evalkit(tmp.path(), &args, &[]);
+        ok(&out);
+        let s: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(s["counts"]["answered"], 2, "{spec}: {s:#}");
+        assert_eq!(s["requests"]["sent"], 2 * calls_per_item, "{spec}: {s:#}");
+        let runs = tmp.path().join("runs/synthchart/gold-table-to-smollm2");
+        let dir = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|d| {
+                let strategy = summary(d)["strategy"].as_str().unwrap().to_string();
+                strategy.contains(if calls_per_item == 1 {
+                    "reason=cot"
+                } else {
+                    "reason=self-consistency"
+                })
+            })
+            .unwrap_or_else(|| panic!("no run directory for {spec}"));
+        for record in predictions(&dir) {
+            let calls = record["calls"].as_array().unwrap();
+            assert_eq!(calls.len(), calls_per_item, "{record}");
+            for call in calls {
+                assert_eq!(call["role"], "reason");
+                assert_eq!(call["model"], "smollm2");
+                let text = call["response"].as_str().unwrap_or_default();
+                assert!(
+                    !text.is_empty() || call["is_answer"] == true,
+                    "the reply is journaled: {call}"
+                );
+            }
+            assert!(record["format_followed"].is_boolean(), "{record}");
+        }
+        // A finished run re-run sends nothing.
+        let again = evalkit(tmp.path(), &args, &[]);
+        ok(&again);
+        let s: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+        assert_eq!(s["requests"]["sent"], 0, "{spec} re-run");
+    }
+}

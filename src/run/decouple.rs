@@ -59,6 +59,7 @@ pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<(DecoupleReport, 
                 strategy: StrategySpec::Decoupled {
                     perception: perception.split('+').map(str::to_string).collect(),
                     instruction: opts.instruction,
+                    reason: crate::strategy::reasoning::Reasoning::Direct,
                 },
                 ..quiet.clone()
             };

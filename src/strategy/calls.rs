@@ -130,6 +130,12 @@ impl Calls {
         self.call(CallRole::Answer, model, request).await
     }
 
+    /// Calls the run's model, journaled under `role` (answer or reason).
+    pub async fn model(&self, role: CallRole, request: &Request) -> CallOutcome {
+        let model = &self.context.model;
+        self.call(role, model, request).await
+    }
+
     /// Calls the run's model as the reasoner of a decoupled run.
     pub async fn reason(&self, request: &Request) -> CallOutcome {
         let model = &self.context.model;

@@ -8,7 +8,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::direct::Direct;
-use super::{Answer, Calls, Strategy};
+use super::reasoning::Reasoning;
+use super::{Answer, CallRole, Calls, Strategy};
 use crate::suite::Item;
 use crate::template::fill;
 
@@ -24,11 +25,16 @@ impl ChainOfThought {
     pub fn new(template: &str, image_max_side: Option<u32>) -> Self {
         ChainOfThought {
             direct: Direct {
-                template: fill(COT.trim_end(), &[("{prompt}", template)]),
+                template: instruct(template),
                 image_max_side,
             },
         }
     }
+}
+
+/// A prompt followed by the step-by-step instruction and the final-answer line format.
+pub fn instruct(prompt: &str) -> String {
+    fill(COT.trim_end(), &[("{prompt}", prompt)])
 }
 
 /// The text after the last line that starts with `Answer:` or `Final answer:` (any case,
@@ -73,8 +79,7 @@ impl Strategy for ChainOfThought {
     ) -> BoxFuture<'a, Result<Answer, String>> {
         async move {
             let request = self.direct.request(item)?;
-            let reply = calls.answer(&request).await.result?;
-            Ok(answer_of(reply.text))
+            Reasoning::Cot.ask(calls, CallRole::Answer, request).await
         }
         .boxed()
     }

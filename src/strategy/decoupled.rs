@@ -15,7 +15,8 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Answer, Calls, Strategy, encode, prompt};
+use super::reasoning::Reasoning;
+use super::{Answer, CallRole, Calls, Strategy, encode, prompt};
 use crate::adapter::{Part, Request};
 use crate::suite::Item;
 use crate::template::fill;
@@ -69,6 +70,8 @@ pub enum Instruction {
 pub struct Decoupled {
     pub perception: Vec<Perception>,
     pub instruction: Instruction,
+    /// How the reasoning model answers from the description (one call by default).
+    pub reason: Reasoning,
     /// The suite's prompt template (question, options).
     pub template: String,
     pub image_max_side: Option<u32>,
@@ -133,7 +136,7 @@ impl Decoupled {
         })
     }
 
-    async fn answer(&self, item: &Item, calls: &Calls) -> Result<String, String> {
+    async fn answer(&self, item: &Item, calls: &Calls) -> Result<Answer, String> {
         let observations = match self.instruction {
             Instruction::Specific
                 if self
@@ -152,20 +155,23 @@ impl Decoupled {
             .await
             .map_err(|e| format!("perception: {e}"))?;
         let question = prompt::render(&self.template, item);
-        let request = Request::text(fill(
+        let prompt = fill(
             REASON,
             &[("{description}", &description), ("{prompt}", &question)],
-        ));
-        calls
-            .reason(&request)
+        );
+        let request = Request::text(self.reason.prompt(&prompt));
+        self.reason
+            .ask(calls, CallRole::Reason, request)
             .await
-            .result
-            .map(|r| r.text)
             .map_err(|e| format!("reasoning: {e}"))
     }
 }
 
 impl Strategy for Decoupled {
+    fn streams_calls(&self) -> bool {
+        matches!(self.reason, Reasoning::SelfConsistency { .. })
+    }
+
     fn id(&self) -> String {
         let sources: Vec<String> = self
             .perception
@@ -177,8 +183,12 @@ impl Strategy for Decoupled {
                 other => other.name().to_string(),
             })
             .collect();
+        let reason = match self.reason {
+            Reasoning::Direct => String::new(),
+            other => format!("|reason={other}"),
+        };
         format!(
-            "decoupled|{:?}|{}|{}",
+            "decoupled|{:?}|{}|{}{reason}",
             self.instruction,
             sources.join("+"),
             self.template
@@ -190,6 +200,6 @@ impl Strategy for Decoupled {
         item: &'a Item,
         calls: &'a Calls,
     ) -> BoxFuture<'a, Result<Answer, String>> {
-        async move { self.answer(item, calls).await.map(Answer::from) }.boxed()
+        self.answer(item, calls).boxed()
     }
 }

@@ -11,6 +11,7 @@ pub mod direct;
 pub mod encode;
 pub mod knockout;
 pub mod prompt;
+pub mod reasoning;
 pub mod sample;
 pub mod self_consistency;
 pub mod spec;

@@ -13,7 +13,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::cot::{ChainOfThought, answer_of};
-use super::sample::samples;
+use super::reasoning::Reasoning;
 use super::{Answer, CallRole, Calls, Strategy};
 use crate::suite::Item;
 
@@ -55,6 +55,34 @@ pub fn majority(answers: &[String]) -> Option<usize> {
     best.map(|(_, i)| i)
 }
 
+/// The majority answer of samples by the rule above; each sample's answer is its
+/// final-answer line. Fails only when every sample failed.
+pub fn vote(outcomes: Vec<crate::schedule::CallOutcome>) -> Result<Answer, String> {
+    let mut last_error = None;
+    let mut answers = Vec::new();
+    for outcome in outcomes {
+        match outcome.result {
+            Ok(reply) => answers.push(answer_of(reply.text)),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    let texts: Vec<String> = answers.iter().map(|a| a.text.clone()).collect();
+    let Some(winner) = majority(&texts) else {
+        return Err(last_error.unwrap_or_else(|| "no samples".into()));
+    };
+    let key = vote_key(&texts[winner]);
+    let votes = texts.iter().filter(|t| vote_key(t) == key).count();
+    Ok(Answer {
+        text: texts[winner].clone(),
+        format_followed: Some(answers.iter().all(|a| a.format_followed == Some(true))),
+        trace: Some(serde_json::json!({
+            "answers": texts,
+            "winner": winner,
+            "votes": votes,
+        })),
+    })
+}
+
 impl Strategy for SelfConsistency {
     fn id(&self) -> String {
         format!(
@@ -76,34 +104,11 @@ impl Strategy for SelfConsistency {
     ) -> BoxFuture<'a, Result<Answer, String>> {
         async move {
             let request = self.cot.direct.request(item)?;
-            let requests = samples(&request, self.n, self.temperature, None);
-            let outcomes = calls.many(CallRole::Answer, &requests).await;
-            let mut last_error = None;
-            let mut answers = Vec::new();
-            for outcome in outcomes {
-                match outcome.result {
-                    Ok(reply) => answers.push(answer_of(reply.text)),
-                    Err(e) => last_error = Some(e),
-                }
-            }
-            let texts: Vec<String> = answers.iter().map(|a| a.text.clone()).collect();
-            let Some(winner) = majority(&texts) else {
-                return Err(last_error.unwrap_or_else(|| "no samples".into()));
+            let reasoning = Reasoning::SelfConsistency {
+                n: self.n,
+                temperature: self.temperature,
             };
-            let followed = answers.iter().all(|a| a.format_followed == Some(true));
-            let votes = texts
-                .iter()
-                .filter(|t| vote_key(t) == vote_key(&texts[winner]))
-                .count();
-            Ok(Answer {
-                text: texts[winner].clone(),
-                format_followed: Some(followed),
-                trace: Some(serde_json::json!({
-                    "answers": texts,
-                    "winner": winner,
-                    "votes": votes,
-                })),
-            })
+            reasoning.ask(calls, CallRole::Answer, request).await
         }
         .boxed()
     }

@@ -17,6 +17,7 @@ use super::calls::CallContext;
 use super::cot::ChainOfThought;
 use super::decoupled::{Decoupled, Instruction, Perception};
 use super::direct::Direct;
+use super::reasoning::Reasoning;
 use super::sample::DEFAULT_TEMPERATURE;
 use super::self_consistency::SelfConsistency;
 use super::stage_beam::StageBeam;
@@ -47,6 +48,8 @@ pub enum StrategySpec {
         /// sources' descriptions are joined.
         perception: Vec<String>,
         instruction: Instruction,
+        /// How the reasoning model answers: direct, cot or self-consistency:N.
+        reason: Reasoning,
     },
 }
 
@@ -127,6 +130,7 @@ impl StrategySpec {
             StrategySpec::Decoupled {
                 perception,
                 instruction,
+                reason,
             } => {
                 let mut sources = Vec::with_capacity(perception.len());
                 for name in perception {
@@ -148,6 +152,7 @@ impl StrategySpec {
                 Arc::new(Decoupled {
                     perception: sources,
                     instruction: *instruction,
+                    reason: *reason,
                     template: suite.prompt.clone(),
                     image_max_side,
                 })
@@ -174,10 +179,14 @@ impl fmt::Display for StrategySpec {
             StrategySpec::Decoupled {
                 perception,
                 instruction,
+                reason,
             } => {
                 write!(f, "decoupled:{}", perception.join("+"))?;
                 if *instruction == Instruction::Specific {
                     write!(f, ",instruction=specific")?;
+                }
+                if *reason != Reasoning::Direct {
+                    write!(f, ",reason={reason}")?;
                 }
                 Ok(())
             }
@@ -284,8 +293,23 @@ impl FromStr for StrategySpec {
                     ));
                 }
                 let mut instruction = Instruction::Agnostic;
+                let mut reason = Reasoning::Direct;
                 for (k, v) in options {
                     match (k, v) {
+                        ("reason", v) => {
+                            reason = match v.parse::<StrategySpec>() {
+                                Ok(StrategySpec::Direct) => Reasoning::Direct,
+                                Ok(StrategySpec::Cot) => Reasoning::Cot,
+                                Ok(StrategySpec::SelfConsistency { n, temperature }) => {
+                                    Reasoning::SelfConsistency { n, temperature }
+                                }
+                                _ => {
+                                    return Err(format!(
+                                        "strategy `{spec}`: reason must be direct, cot or self-consistency:N, got `{v}`"
+                                    ));
+                                }
+                            }
+                        }
                         ("instruction", "agnostic") => instruction = Instruction::Agnostic,
                         ("instruction", "specific") => instruction = Instruction::Specific,
                         ("instruction", other) => {
@@ -299,6 +323,7 @@ impl FromStr for StrategySpec {
                 Ok(StrategySpec::Decoupled {
                     perception,
                     instruction,
+                    reason,
                 })
             }
             "chart-to-table" => Err(
@@ -328,6 +353,8 @@ mod tests {
             "decoupled:ocr",
             "decoupled:ocr+gold-table",
             "decoupled:none,instruction=specific",
+            "decoupled:gold-table,reason=cot",
+            "decoupled:gold-table,instruction=specific,reason=self-consistency:3",
         ] {
             let spec: StrategySpec = text.parse().unwrap();
             assert_eq!(spec.to_string(), text);
@@ -357,6 +384,10 @@ mod tests {
                 "unknown setting `temperature`",
             ),
             ("cot:2", "takes no argument"),
+            (
+                "decoupled:ocr,reason=stages",
+                "reason must be direct, cot or",
+            ),
         ] {
             let err = text.parse::<StrategySpec>().unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");
