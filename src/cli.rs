@@ -28,6 +28,21 @@ pub enum Command {
     Decouple(Box<DecoupleArgs>),
     /// Generate the synthetic chart suite (PNG charts, tables, questions) from a seed.
     Synth(SynthArgs),
+    /// Run a base configuration and its variants (a list or a grid in a TOML file), each
+    /// an ordinary resumable run sharing the request cache, then one comparison report.
+    Ablate(AblateArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AblateArgs {
+    /// The ablation file: the base settings, `[[variant]]` tables and/or a `[grid]`.
+    pub file: PathBuf,
+    /// Where run directories (and the report, under SUITE/ablate-NAME) go.
+    #[arg(long, default_value = "runs")]
+    pub out: PathBuf,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -57,6 +57,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Synth(args) => synth(args),
         Command::Decouple(args) => decouple(*args).await,
+        Command::Ablate(args) => ablate(args).await,
     }
 }
 
@@ -104,6 +105,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         grace: Duration::from_secs_f64(args.grace_secs.max(0.0)),
         command: command.clone(),
         judge: args.judge,
+        shared_cache: false,
     })
     .await?;
     match output {
@@ -146,6 +148,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         command,
         judge: args.judge,
         strategy: StrategySpec::Direct,
+        shared_cache: false,
     };
     let (report, dir) = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
         base,
@@ -161,6 +164,41 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         print!("{}", evalkit::report::decouple::terminal(&report));
     }
     eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
+    let command = std::env::args()
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let common = RunOptions {
+        model: String::new(),
+        suite: String::new(),
+        data: None,
+        out: args.out,
+        limit: None,
+        sample: None,
+        seed: 0,
+        concurrency: None,
+        output: if args.json {
+            Output::Json
+        } else {
+            Output::Quiet
+        },
+        grace: Duration::from_secs(10),
+        command,
+        judge: None,
+        strategy: StrategySpec::Direct,
+        shared_cache: true,
+    };
+    let (report, dir) = evalkit::run::ablate::ablate(&args.file, common).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", evalkit::report::ablation::markdown(&report));
+    }
+    eprintln!("report: {}/ablation.{{md,json,html}}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,6 +2,8 @@
 //! export design, each output format is one [`Exporter`] that turns a [`Summary`] into
 //! bytes; the caller owns the files.
 
+pub mod ablation;
+pub mod cost;
 pub mod decouple;
 pub mod json;
 pub mod markdown;

@@ -3,6 +3,7 @@
 //! item's [`item`] step (strategy -> score -> record -> append), and [`finish`] (the
 //! summary from the journal).
 
+pub mod ablate;
 pub mod decouple;
 pub mod finish;
 pub mod item;
@@ -59,6 +60,9 @@ pub struct RunOptions {
     pub judge: Option<String>,
     /// How items are answered (decoupled: the model is then the reasoning model).
     pub strategy: StrategySpec,
+    /// Answer from, and store into, the on-disk request cache shared across runs (so a
+    /// run that repeats another's requests sends none; ablations use it).
+    pub shared_cache: bool,
 }
 
 /// What a finished (or interrupted) run left behind.

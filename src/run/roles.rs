@@ -39,14 +39,20 @@ pub async fn build(
     spec: &StrategySpec,
     judge: Option<&str>,
     concurrency: Option<usize>,
+    shared_cache: bool,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Roles> {
     let model = super::setup::model(&model_card)?;
     model.probe().await?;
     let batches = concurrency.unwrap_or(model_card.max_concurrency).max(1);
+    let disk = DiskCache::new(DiskCache::default_dir());
+    let mut main_dispatcher = dispatcher(model, &model_card, batches, cancel);
+    if shared_cache {
+        main_dispatcher = main_dispatcher.with_disk_cache(disk.clone());
+    }
     let main = crate::strategy::calls::Endpoint {
         name: model_card.name.clone(),
-        dispatcher: Arc::new(dispatcher(model, &model_card, batches, cancel)),
+        dispatcher: Arc::new(main_dispatcher),
     };
 
     let judge_card = judge.map(super::setup::model_card).transpose()?;
@@ -67,7 +73,6 @@ pub async fn build(
 
     // Perception sources: descriptions are also kept in the on-disk cache, so every
     // reasoning model of a decoupled grid reuses them.
-    let disk = DiskCache::new(DiskCache::default_dir());
     let mut perceivers = Vec::new();
     let mut image_max_side = if spec.is_decoupled() {
         None

@@ -112,6 +112,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         &opts.strategy,
         opts.judge.as_deref(),
         opts.concurrency,
+        opts.shared_cache,
         &cancel,
     )
     .await?;

@@ -1,0 +1,104 @@
+//! What a strategy spent to get its answers, next to what it gained: calls, requests
+//! (calls that reached a model rather than the cache or the journal), prompt and
+//! completion tokens, per role (answer, perceive, reason, judge), in total and per item.
+//! Counted from the journal's records, so it is the same whichever session made the calls
+//! and however often the run was resumed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::journal::ItemRecord;
+
+/// Calls of one role.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoleCost {
+    pub calls: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Per item: calls, prompt and completion tokens.
+    pub calls_per_item: f64,
+    pub prompt_tokens_per_item: f64,
+    pub completion_tokens_per_item: f64,
+}
+
+/// Cost of a run's items.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Items counted (answered and failed).
+    pub items: u64,
+    /// role -> cost; roles with no calls are left out.
+    pub by_role: BTreeMap<String, RoleCost>,
+    /// All roles together.
+    pub total: RoleCost,
+    /// Items whose reply followed the format their strategy asked for, of those asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_followed: Option<FormatFollowed>,
+}
+
+/// How often a strategy's format (final-answer line, LLaVA-CoT stages) was followed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormatFollowed {
+    pub followed: u64,
+    pub of: u64,
+    /// In percent.
+    pub rate: f64,
+}
+
+/// Counts the cost of `records` (the latest record of each item).
+pub fn of(records: &[ItemRecord]) -> Cost {
+    let mut cost = Cost {
+        items: records.len() as u64,
+        ..Cost::default()
+    };
+    let (mut followed, mut asked) = (0u64, 0u64);
+    for record in records {
+        if let Some(f) = record.format_followed {
+            asked += 1;
+            followed += u64::from(f);
+        }
+        if record.calls.is_empty() {
+            // Journals from before calls were recorded: the record is one answer call.
+            add(&mut cost, "answer", record.usage);
+            continue;
+        }
+        for call in &record.calls {
+            let role = call.role.map_or("answer", |r| r.name());
+            add(&mut cost, role, call.usage);
+        }
+    }
+    let items = cost.items.max(1) as f64;
+    for role in cost
+        .by_role
+        .values_mut()
+        .chain(std::iter::once(&mut cost.total))
+    {
+        role.calls_per_item = round2(role.calls as f64 / items);
+        role.prompt_tokens_per_item = round2(role.prompt_tokens as f64 / items);
+        role.completion_tokens_per_item = round2(role.completion_tokens as f64 / items);
+    }
+    if asked > 0 {
+        cost.format_followed = Some(FormatFollowed {
+            followed,
+            of: asked,
+            rate: round2(100.0 * followed as f64 / asked as f64),
+        });
+    }
+    cost
+}
+
+fn add(cost: &mut Cost, role: &str, usage: Option<crate::adapter::Usage>) {
+    let usage = usage.unwrap_or_default();
+    for entry in [
+        cost.by_role.entry(role.to_string()).or_default(),
+        &mut cost.total,
+    ] {
+        entry.calls += 1;
+        entry.prompt_tokens += usage.prompt_tokens;
+        entry.completion_tokens += usage.completion_tokens;
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
