@@ -7,6 +7,7 @@ pub mod calls;
 pub mod decoupled;
 pub mod direct;
 pub mod encode;
+pub mod pot;
 pub mod prompt;
 pub mod spec;
 
