@@ -11,6 +11,7 @@ pub mod card;
 pub mod journal;
 pub mod report;
 pub mod run;
+pub mod sandbox;
 pub mod schedule;
 pub mod score;
 pub mod strategy;

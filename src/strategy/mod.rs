@@ -10,6 +10,7 @@ pub mod decoupled;
 pub mod direct;
 pub mod encode;
 pub mod knockout;
+pub mod pot;
 pub mod prompt;
 pub mod reasoning;
 pub mod sample;

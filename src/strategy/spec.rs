@@ -5,11 +5,12 @@
 //! and one arm here.
 //!
 //! Grammar: `NAME[:ARG][,KEY=VALUE...]`, e.g. `direct`, `decoupled:ocr+gold-table`,
-//! `decoupled:gpt4o,instruction=specific`.
+//! `decoupled:gpt4o,instruction=specific`, `pot`, `pot,timeout=5`.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::Strategy;
 use super::best_of_n::BestOfN;
@@ -17,6 +18,7 @@ use super::calls::CallContext;
 use super::cot::ChainOfThought;
 use super::decoupled::{Decoupled, Instruction, Perception};
 use super::direct::Direct;
+use super::pot::Pot;
 use super::reasoning::Reasoning;
 use super::sample::DEFAULT_TEMPERATURE;
 use super::self_consistency::SelfConsistency;
@@ -51,6 +53,11 @@ pub enum StrategySpec {
         /// How the reasoning model answers: direct, cot or self-consistency:N.
         reason: Reasoning,
     },
+    /// The model writes a Python program; its sandboxed output is the answer.
+    Pot {
+        /// Wall-clock limit per program (default [`StrategySpec::POT_TIMEOUT`]).
+        timeout: Duration,
+    },
 }
 
 impl StrategySpec {
@@ -63,7 +70,11 @@ impl StrategySpec {
         "self-consistency:N",
         "stage-beam:N",
         "decoupled:SOURCE[+SOURCE...]",
+        "pot[,timeout=SECS]",
     ];
+
+    /// The `pot` strategy's default wall-clock limit per program.
+    pub const POT_TIMEOUT: Duration = Duration::from_secs(10);
 
     /// The perception sources that are model cards (`ocr` resolved to the PP-OCR card's
     /// name as typed: the caller maps it).
@@ -157,6 +168,13 @@ impl StrategySpec {
                     image_max_side,
                 })
             }
+            StrategySpec::Pot { timeout } => Arc::new(
+                Pot::new(
+                    crate::sandbox::Limits::with_timeout(*timeout),
+                    image_max_side,
+                )
+                .map_err(anyhow::Error::msg)?,
+            ),
         })
     }
 }
@@ -187,6 +205,13 @@ impl fmt::Display for StrategySpec {
                 }
                 if *reason != Reasoning::Direct {
                     write!(f, ",reason={reason}")?;
+                }
+                Ok(())
+            }
+            StrategySpec::Pot { timeout } => {
+                write!(f, "pot")?;
+                if *timeout != Self::POT_TIMEOUT {
+                    write!(f, ",timeout={}", timeout.as_secs_f64())?;
                 }
                 Ok(())
             }
@@ -326,6 +351,21 @@ impl FromStr for StrategySpec {
                     reason,
                 })
             }
+            "pot" => {
+                if let Some(arg) = arg {
+                    return Err(format!(
+                        "strategy `pot` takes no argument, got `{arg}` (settings go after a comma: pot,timeout=5)"
+                    ));
+                }
+                let mut timeout = Self::POT_TIMEOUT;
+                for (k, v) in options {
+                    match k {
+                        "timeout" => timeout = pot_timeout(spec, v)?,
+                        k => return Err(unknown(k)),
+                    }
+                }
+                Ok(StrategySpec::Pot { timeout })
+            }
             "chart-to-table" => Err(
                 "chart-to-table is a task of a suite now, not a strategy: run --suite chartqa_table or --suite synthchart_table (one item per chart, DePlot's instruction)".into(),
             ),
@@ -334,6 +374,16 @@ impl FromStr for StrategySpec {
                 Self::NAMES.join(", ")
             )),
         }
+    }
+}
+
+/// A `pot` timeout: seconds, above 0 and at most an hour.
+fn pot_timeout(spec: &str, value: &str) -> Result<Duration, String> {
+    match value.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "strategy `{spec}`: timeout must be seconds above 0 and at most 3600 (e.g. timeout=10), got `{value}`"
+        )),
     }
 }
 
@@ -355,6 +405,8 @@ mod tests {
             "decoupled:none,instruction=specific",
             "decoupled:gold-table,reason=cot",
             "decoupled:gold-table,instruction=specific,reason=self-consistency:3",
+            "pot",
+            "pot,timeout=2.5",
         ] {
             let spec: StrategySpec = text.parse().unwrap();
             assert_eq!(spec.to_string(), text);
@@ -364,6 +416,18 @@ mod tests {
             .unwrap();
         assert_eq!(spec.to_string(), "decoupled:ocr+none");
         assert_eq!(spec.perception_sources(), vec!["ocr"]);
+        let spec: StrategySpec = "pot, timeout = 10".parse().unwrap();
+        assert_eq!(
+            spec.to_string(),
+            "pot",
+            "the default timeout is not printed"
+        );
+        assert_eq!(
+            "pot,timeout=0.5".parse::<StrategySpec>().unwrap(),
+            StrategySpec::Pot {
+                timeout: Duration::from_millis(500)
+            }
+        );
     }
 
     #[test]
@@ -388,6 +452,13 @@ mod tests {
                 "decoupled:ocr,reason=stages",
                 "reason must be direct, cot or",
             ),
+            ("pot:python", "pot,timeout=5"),
+            ("pot,memory=1", "unknown setting `memory`"),
+            ("pot,timeout=0", "above 0"),
+            ("pot,timeout=-1", "above 0"),
+            ("pot,timeout=ten", "e.g. timeout=10"),
+            ("pot,timeout=NaN", "above 0"),
+            ("pot,timeout=1e9", "at most 3600"),
         ] {
             let err = text.parse::<StrategySpec>().unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");
