@@ -4,7 +4,7 @@
 //! A new adapter kind takes exactly these files, and none in `run/`:
 //! 1. its card settings: a variant of [`AdapterSettings`] with its settings struct, its
 //!    field list (`FIELDS`) and its checks, in `src/card/kinds.rs` (and an example
-//!    card in `adapters/`, if it has one);
+//!    card in `adapters/`, if it has one: it is built into evalkit with the others);
 //! 2. the adapter itself: a file (or folder) under `src/adapter/` implementing
 //!    [`Model`], with its `pub mod` line in `src/adapter/mod.rs`;
 //! 3. one line in [`build`] below.

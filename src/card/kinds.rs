@@ -188,7 +188,8 @@ impl OpenaiSettings {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnnxSettings {
     /// The model directory: absolute; or starting with `~` (the home directory) or
-    /// `$EVALKIT_CACHE` (evalkit's cache); or relative to the card's folder.
+    /// `$EVALKIT_CACHE` (evalkit's cache); or relative: to the card's folder for a card
+    /// file, to evalkit's cache for a card shipped inside evalkit.
     #[serde(default)]
     pub model_dir: Option<PathBuf>,
     /// The ONNX Runtime shared library; default `$ORT_DYLIB_PATH`, then evalkit's cache

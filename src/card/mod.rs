@@ -3,18 +3,24 @@
 //!
 //! Parsing is strict (unknown fields are errors, so a typo never silently falls back to a
 //! default) and every error names the card, the field and what was expected. A card is
-//! parsed from its text and named by a path.
+//! read from a file or from the copies of `adapters/` and `datasets/` built into evalkit
+//! ([`shipped`]); either way it is parsed from its text and named by a path.
 
 pub mod find;
 pub mod kinds;
 pub mod model;
+pub mod shipped;
 pub mod suite;
 
 use std::borrow::Cow;
 use std::path::Path;
 
-/// The text of the card file at `path`.
+/// The text of a card: a card shipped inside evalkit when `path` names one
+/// (`<shipped>/adapters/NAME.toml`), else the file at `path`.
 pub(crate) fn read_card(path: &Path) -> anyhow::Result<Cow<'static, str>> {
+    if let Some(text) = shipped::text(path) {
+        return Ok(Cow::Borrowed(text));
+    }
     std::fs::read_to_string(path)
         .map(Cow::Owned)
         .map_err(|e| anyhow::anyhow!("cannot read card {}: {e}", path.display()))

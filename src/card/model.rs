@@ -78,7 +78,8 @@ pub struct ModelCard {
     /// PNG). Unset: images are sent exactly as stored.
     #[serde(default)]
     pub image_max_side: Option<u32>,
-    /// The file the card was read from (not part of the TOML).
+    /// Where the card was read from (not part of the TOML): a file, or
+    /// `<shipped>/adapters/NAME.toml` for a card built into evalkit.
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -169,7 +170,8 @@ impl ModelCard {
         secs(self.max_backoff_secs)
     }
 
-    /// Reads and validates a model card file.
+    /// Reads and validates a model card: a file, or a card shipped inside evalkit
+    /// (`<shipped>/adapters/NAME.toml`, as [`super::find::resolve`] names them).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         Self::parse(&read_card(path)?, path)
     }
