@@ -90,6 +90,7 @@ fn main() -> anyhow::Result<()> {
 
     let card = evalkit::card::model::ModelCard::load(&root.join("adapters/pix2struct-tiny.toml"))?;
     let model = OnnxImage2TextModel::new(&card)?;
+    let onnx = card.onnx().cloned().unwrap_or_default();
     let requests: Vec<Request> = items
         .iter()
         .map(|(img, q)| Request {
@@ -121,8 +122,8 @@ fn main() -> anyhow::Result<()> {
                 println!(
                     "adapter ({} batches of {} at once, {} thread each): {n} items in {secs:.3} s = {:.1} items/s",
                     card.max_concurrency,
-                    card.batch_size.unwrap_or(1),
-                    card.intra_threads.unwrap_or(1),
+                    onnx.batch_size.unwrap_or(1),
+                    onnx.intra_threads.unwrap_or(1),
                     n as f64 / secs
                 );
             }

@@ -61,11 +61,25 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Prints every card through one locked stdout. A reader that stops early (`evalkit list
+/// | head -1`) closes the pipe: the listing stops quietly and evalkit exits 0, as `ls` does.
 fn list() {
-    for (kind, title) in [(CardKind::Model, "models"), (CardKind::Suite, "suites")] {
-        println!("{title}:");
-        for (name, path) in find::list(kind) {
-            println!("  {name:<20} {}", evalkit::card::describe(kind, &path));
+    use std::io::Write;
+    let write_all = |out: &mut std::io::StdoutLock| -> std::io::Result<()> {
+        for (kind, title) in [(CardKind::Model, "models"), (CardKind::Suite, "suites")] {
+            writeln!(out, "{title}:")?;
+            for (name, path) in find::list(kind) {
+                writeln!(out, "  {name:<20} {}", evalkit::card::describe(kind, &path))?;
+            }
+        }
+        out.flush()
+    };
+    match write_all(&mut std::io::stdout().lock()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("error: cannot write the list of cards to stdout: {e}");
+            std::process::exit(1);
         }
     }
 }

@@ -477,9 +477,7 @@ fn evalkit_run_with_an_onnx_ocr_card() {
     let data = tmp.path().join("chartqa");
     ocr_suite(&data);
     let cache = evalkit::adapter::onnx::cache_dir();
-    // `base_url` and `model` are there only because card validation still asks every card
-    // for them; the onnx-ocr adapter does not read them.
-    let card_text = "kind = \"onnx-ocr\"\nbase_url = \"http://unused.invalid\"\nmodel = \"pp-ocrv4\"\nmodel_dir = \"$EVALKIT_CACHE/models/ppocr\"\nintra_threads = 1\nmax_concurrency = 2\n";
+    let card_text = "kind = \"onnx-ocr\"\nmodel_dir = \"$EVALKIT_CACHE/models/ppocr\"\nintra_threads = 1\nmax_concurrency = 2\n";
     let card = tmp.path().join("ppocr.toml");
     std::fs::write(&card, card_text).expect("card");
     let started = Instant::now();

@@ -14,11 +14,13 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use super::{CallError, Model, Part, Request, Response, Role, Usage};
-use crate::card::model::{ContentMode, ModelCard};
+use crate::card::model::{ContentMode, ModelCard, OpenaiSettings};
 
 /// A model behind an OpenAI-compatible HTTP endpoint.
 pub struct OpenAiModel {
     card: ModelCard,
+    /// The card's `openai` settings (base URL, model name, key variable, system prompt).
+    settings: OpenaiSettings,
     client: reqwest::Client,
     completions_url: String,
     models_url: String,
@@ -28,8 +30,15 @@ pub struct OpenAiModel {
 impl OpenAiModel {
     /// Builds the adapter; reads the API key from the card's environment variable.
     pub fn new(card: &ModelCard) -> anyhow::Result<Self> {
+        let Some(settings) = card.openai() else {
+            anyhow::bail!(
+                "model card {} is of kind `{}`, not `openai`",
+                card.path.display(),
+                card.kind().name()
+            );
+        };
         install_crypto_provider();
-        let api_key = std::env::var(&card.api_key_env)
+        let api_key = std::env::var(&settings.api_key_env)
             .ok()
             .filter(|k| !k.is_empty());
         let mut headers = HeaderMap::new();
@@ -37,7 +46,7 @@ impl OpenAiModel {
             let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
                 anyhow::anyhow!(
                     "the API key in ${} contains characters not allowed in an HTTP header",
-                    card.api_key_env
+                    settings.api_key_env
                 )
             })?;
             value.set_sensitive(true);
@@ -45,14 +54,15 @@ impl OpenAiModel {
         }
         let client = reqwest::Client::builder()
             .default_headers(headers)
-            .timeout(Duration::from_secs_f64(card.timeout_secs))
-            .connect_timeout(Duration::from_secs_f64(card.timeout_secs.min(10.0)))
+            .timeout(card.timeout())
+            .connect_timeout(card.timeout().min(Duration::from_secs(10)))
             .pool_max_idle_per_host(card.max_concurrency.max(1))
             .tcp_nodelay(true)
             .build()?;
-        let base = card.base_url.trim_end_matches('/');
+        let base = settings.base_url.trim_end_matches('/');
         Ok(Self {
             card: card.clone(),
+            settings: settings.clone(),
             client,
             completions_url: format!("{base}/chat/completions"),
             models_url: format!("{base}/models"),
@@ -74,15 +84,15 @@ impl OpenAiModel {
             .sum();
         let mut out = Vec::with_capacity(images + 256);
         out.extend_from_slice(b"{\"model\":");
-        json_string(&mut out, &self.card.model);
+        json_string(&mut out, &self.settings.model);
         out.extend_from_slice(b",\"messages\":[");
-        if let Some(system) = &self.card.system_prompt {
+        if let Some(system) = &self.settings.system_prompt {
             out.extend_from_slice(b"{\"role\":\"system\",\"content\":");
             json_string(&mut out, system);
             out.extend_from_slice(b"}");
         }
         for (i, message) in request.messages.iter().enumerate() {
-            if i > 0 || self.card.system_prompt.is_some() {
+            if i > 0 || self.settings.system_prompt.is_some() {
                 out.push(b',');
             }
             let role = match message.role {
@@ -201,11 +211,12 @@ impl OpenAiModel {
 
     async fn check_reachable(&self) -> anyhow::Result<()> {
         let card = &self.card;
+        let settings = &self.settings;
         let response = self.client.get(&self.models_url).send().await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot reach model server `{}` at {} ({}): {}.\nIs the server running? Fix `base_url` in {} if it lives elsewhere.",
                 card.name,
-                card.base_url,
+                settings.base_url,
                 self.models_url,
                 self.scrub(&describe_reqwest(&e)),
                 card.path.display()
@@ -214,17 +225,20 @@ impl OpenAiModel {
         match response.status() {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 let hint = if self.api_key.is_some() {
-                    format!("the key in ${} was rejected; check it", card.api_key_env)
+                    format!(
+                        "the key in ${} was rejected; check it",
+                        settings.api_key_env
+                    )
                 } else {
                     format!(
                         "no key was sent because ${} is not set; export it",
-                        card.api_key_env
+                        settings.api_key_env
                     )
                 };
                 anyhow::bail!(
                     "model server `{}` at {} refused access (HTTP {}): {hint} (card {})",
                     card.name,
-                    card.base_url,
+                    settings.base_url,
                     response.status().as_u16(),
                     card.path.display()
                 )
@@ -240,13 +254,13 @@ impl Model for OpenAiModel {
         let c = &self.card;
         format!(
             "openai|model={}|max_tokens={}|temperature={}|seed={:?}|content={:?}|image_max_side={:?}|system={:?}",
-            c.model,
+            self.settings.model,
             c.max_tokens(),
             c.temperature,
             c.seed,
             c.content,
             c.image_max_side,
-            c.system_prompt
+            self.settings.system_prompt
         )
     }
 

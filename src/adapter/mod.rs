@@ -1,6 +1,7 @@
 //! Model adapters: one trait that local (ONNX) and remote (HTTP) models both implement,
 //! so the scheduler treats them alike.
 
+pub mod factory;
 pub mod http;
 pub mod onnx;
 

@@ -2,31 +2,62 @@
 //! (`datasets/*.toml`), and how a name typed on the command line finds one.
 //!
 //! Parsing is strict (unknown fields are errors, so a typo never silently falls back to a
-//! default) and every error names the file, the field and what was expected.
+//! default) and every error names the card, the field and what was expected. A card is
+//! read from a file or from the copies of `adapters/` and `datasets/` built into evalkit
+//! ([`shipped`]); either way it is parsed from its text and named by a path.
 
 pub mod find;
+pub mod kinds;
 pub mod model;
+pub mod shipped;
 pub mod suite;
 
+use std::borrow::Cow;
 use std::path::Path;
+
+/// The text of a card: a card shipped inside evalkit when `path` names one
+/// (`<shipped>/adapters/NAME.toml`), else the file at `path`.
+pub(crate) fn read_card(path: &Path) -> anyhow::Result<Cow<'static, str>> {
+    if let Some(text) = shipped::text(path) {
+        return Ok(Cow::Borrowed(text));
+    }
+    std::fs::read_to_string(path)
+        .map(Cow::Owned)
+        .map_err(|e| anyhow::anyhow!("cannot read card {}: {e}", path.display()))
+}
 
 /// Reads and parses a TOML card, turning `toml`'s error into one that names the file.
 pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read card {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| {
-        let detail = e.message().to_string();
-        let location = e
-            .span()
-            .map(|span| {
-                let start = span.start.min(text.len());
-                let line = text[..start].matches('\n').count() + 1;
-                let content = text.lines().nth(line - 1).unwrap_or("").trim();
-                format!(" (line {line}: `{content}`)")
-            })
-            .unwrap_or_default();
-        anyhow::anyhow!("invalid card {}{location}: {detail}", path.display())
-    })
+    parse_toml_str(&read_card(path)?, path)
+}
+
+/// Parses the text of a TOML card; `path` names it in errors.
+pub(crate) fn parse_toml_str<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> anyhow::Result<T> {
+    toml::from_str(text).map_err(|e| toml_error(&e, text, path))
+}
+
+/// `toml`'s error as one that names the card and the line.
+pub(crate) fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> anyhow::Error {
+    let location = e
+        .span()
+        .map(|span| located(text, span.start))
+        .unwrap_or_default();
+    anyhow::anyhow!("invalid card {}{location}: {}", path.display(), e.message())
+}
+
+/// ` (line N: `the line`)` for a byte offset into a card's text.
+pub(crate) fn located(text: &str, offset: usize) -> String {
+    let start = offset.min(text.len());
+    let line = text.as_bytes()[..start]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1;
+    let content = text.lines().nth(line - 1).unwrap_or("").trim();
+    format!(" (line {line}: `{content}`)")
 }
 
 /// An error about one field of a card.
@@ -46,17 +77,7 @@ pub(crate) fn field_error(
 pub fn describe(kind: find::CardKind, path: &Path) -> String {
     match kind {
         find::CardKind::Model => match model::ModelCard::load(path) {
-            Ok(c) => match c.kind {
-                model::ModelKind::Openai => {
-                    format!("{} at {} ({})", c.model, c.base_url, c.description)
-                }
-                _ => format!(
-                    "{:?} in {} ({})",
-                    c.kind,
-                    c.model_dir.as_deref().unwrap_or(Path::new("?")).display(),
-                    c.description
-                ),
-            },
+            Ok(c) => format!("{} ({})", c.adapter.summary(), c.description),
             Err(e) => format!("INVALID: {e}"),
         },
         find::CardKind::Suite => match suite::SuiteCard::load(path) {

@@ -1,14 +1,23 @@
 //! Model cards: how to reach a model and the settings that shape its answers.
 //!
-//! A card of kind `openai` describes any server speaking the OpenAI chat-completions
-//! protocol (OpenAI, vLLM, SGLang, llama.cpp, Ollama). The API key itself never appears in
-//! a card: the card names the environment variable that holds it.
+//! A card is the settings every kind of model shares (the fields of [`ModelCard`]: its
+//! name, limits and retries, sampling defaults, how images are sent) and the settings of
+//! its adapter kind ([`AdapterSettings`], picked by `kind`; see [`super::kinds`]). The TOML
+//! stays flat (`kind = "openai"` next to `base_url` and `max_concurrency`), and so does the
+//! JSON a run's manifest stores.
+//!
+//! Parsing is strict in two steps: every key is first checked against the shared settings
+//! and the kind's own, so a setting of another kind is an error that names the field, the
+//! kind and the line; then serde reads the values, and [`ModelCard::load`] checks their
+//! ranges (a duration of 1e20 seconds is a card error, not a panic later).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{field_error, parse_toml};
+pub use super::kinds::{AdapterSettings, ModelKind, OnnxSettings, OpenaiSettings};
+use super::{field_error, located, parse_toml_str, read_card};
 
 /// How message content is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,54 +30,21 @@ pub enum ContentMode {
     Text,
 }
 
-/// The kinds of model adapters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelKind {
-    /// An OpenAI-compatible chat-completions endpoint.
-    Openai,
-    /// PP-OCR detection + recognition through ONNX Runtime, in process.
-    OnnxOcr,
-    /// An image-to-text model (Pix2Struct family) in the Hugging Face Optimum layout.
-    OnnxImage2text,
-}
+/// The longest duration a card may set (`timeout_secs`, `backoff_secs`,
+/// `max_backoff_secs`): one day.
+pub const MAX_SECS: f64 = 86_400.0;
 
-/// A parsed model card.
+/// A parsed model card: the settings every kind shares, and the kind's own in `adapter`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ModelCard {
     /// The name used in run directories and reports (defaults to the file stem).
     #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub description: String,
-    pub kind: ModelKind,
-    /// `openai`: e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`.
-    #[serde(default)]
-    pub base_url: String,
-    /// `openai`: the model name sent in each request.
-    #[serde(default)]
-    pub model: String,
-    /// `onnx-*`: the model directory (absolute, or relative to the card's folder; `~` and
-    /// `$EVALKIT_CACHE` are expanded).
-    #[serde(default)]
-    pub model_dir: Option<PathBuf>,
-    /// `onnx-*`: the ONNX Runtime shared library; default `$ORT_DYLIB_PATH`, then evalkit's
-    /// cache (installed by `scripts/setup.sh`).
-    #[serde(default)]
-    pub ort_library: Option<PathBuf>,
-    /// `onnx-*`: intra-op threads per session (default: the machine's cores).
-    #[serde(default)]
-    pub intra_threads: Option<usize>,
-    /// `onnx-*`: items per session run.
-    #[serde(default)]
-    pub batch_size: Option<usize>,
-    /// `onnx-*`: `cpu` (default) or `cuda` when the library has it.
-    #[serde(default)]
-    pub execution_provider: Option<String>,
-    /// The environment variable holding the API key; unset variable = no key sent.
-    #[serde(default = "default_api_key_env")]
-    pub api_key_env: String,
+    /// `kind` and the settings that belong to it.
+    #[serde(flatten)]
+    pub adapter: AdapterSettings,
     /// Requests in flight at once.
     #[serde(default = "default_concurrency")]
     pub max_concurrency: usize,
@@ -102,17 +78,30 @@ pub struct ModelCard {
     /// PNG). Unset: images are sent exactly as stored.
     #[serde(default)]
     pub image_max_side: Option<u32>,
-    /// An optional system prompt.
-    #[serde(default)]
-    pub system_prompt: Option<String>,
-    /// The file the card was read from (not part of the TOML).
+    /// Where the card was read from (not part of the TOML): a file, or
+    /// `<shipped>/adapters/NAME.toml` for a card built into evalkit.
     #[serde(skip)]
     pub path: PathBuf,
 }
 
-fn default_api_key_env() -> String {
-    "OPENAI_API_KEY".into()
-}
+/// The keys of the settings every kind shares (`kind` and the kind's own are apart).
+pub const SHARED_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "max_concurrency",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "max_tokens",
+    "temperature",
+    "seed",
+    "timeout_secs",
+    "max_attempts",
+    "backoff_secs",
+    "max_backoff_secs",
+    "content",
+    "image_max_side",
+];
+
 fn default_concurrency() -> usize {
     8
 }
@@ -133,6 +122,27 @@ fn default_content() -> ContentMode {
 }
 
 impl ModelCard {
+    /// The adapter kind.
+    pub fn kind(&self) -> ModelKind {
+        self.adapter.kind()
+    }
+
+    /// The settings of an `openai` card.
+    pub fn openai(&self) -> Option<&OpenaiSettings> {
+        match &self.adapter {
+            AdapterSettings::Openai(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The settings of an `onnx-*` card.
+    pub fn onnx(&self) -> Option<&OnnxSettings> {
+        match &self.adapter {
+            AdapterSettings::OnnxOcr(s) | AdapterSettings::OnnxImage2text(s) => Some(s),
+            AdapterSettings::Openai(_) => None,
+        }
+    }
+
     /// New tokens per answer for chat models: the card's `max_tokens`, else 256.
     pub fn max_tokens(&self) -> u32 {
         self.max_tokens.unwrap_or(256)
@@ -142,15 +152,36 @@ impl ModelCard {
     /// image-to-text model runs `batch_size` requests per session call, so it takes
     /// `batches x batch_size`; every other kind takes `batches`.
     pub fn requests_in_flight(&self, batches: usize) -> usize {
-        match self.kind {
-            ModelKind::OnnxImage2text => batches * self.batch_size.unwrap_or(1),
-            _ => batches,
-        }
+        batches.saturating_mul(self.adapter.requests_per_call())
     }
 
-    /// Reads and validates a model card.
+    /// The per-request timeout (`timeout_secs`), never a panic on an unchecked value.
+    pub fn timeout(&self) -> Duration {
+        secs(self.timeout_secs)
+    }
+
+    /// The first retry delay (`backoff_secs`).
+    pub fn backoff(&self) -> Duration {
+        secs(self.backoff_secs)
+    }
+
+    /// The longest wait between attempts (`max_backoff_secs`).
+    pub fn max_backoff(&self) -> Duration {
+        secs(self.max_backoff_secs)
+    }
+
+    /// Reads and validates a model card: a file, or a card shipped inside evalkit
+    /// (`<shipped>/adapters/NAME.toml`, as [`super::find::resolve`] names them).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let mut card: ModelCard = parse_toml(path)?;
+        Self::parse(&read_card(path)?, path)
+    }
+
+    /// Parses and validates the text of a card; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> anyhow::Result<Self> {
+        let kind = check_keys(text, path)?;
+        let adapter = AdapterSettings::parse(kind, text, path)?;
+        let mut card: ModelCard = parse_toml_str(text, path)?;
+        card.adapter = adapter;
         card.path = path.to_path_buf();
         if card.name.is_empty() {
             card.name = stem(path);
@@ -161,53 +192,7 @@ impl ModelCard {
 
     fn validate(&self) -> anyhow::Result<()> {
         let p = &self.path;
-        match self.kind {
-            ModelKind::Openai => {
-                if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://"))
-                {
-                    return Err(field_error(
-                        p,
-                        "base_url",
-                        "must start with http:// or https://",
-                        format!("{:?}", self.base_url),
-                    ));
-                }
-                if self.model.trim().is_empty() {
-                    return Err(field_error(
-                        p,
-                        "model",
-                        "must name the model to request",
-                        "an empty string",
-                    ));
-                }
-            }
-            ModelKind::OnnxOcr | ModelKind::OnnxImage2text => {
-                if self.model_dir.is_none() {
-                    return Err(field_error(
-                        p,
-                        "model_dir",
-                        "must name the ONNX model directory for an onnx-* kind",
-                        "nothing",
-                    ));
-                }
-            }
-        }
-        if self.batch_size == Some(0) || self.intra_threads == Some(0) {
-            return Err(field_error(
-                p,
-                "batch_size/intra_threads",
-                "must be positive",
-                0,
-            ));
-        }
-        if self.api_key_env.trim().is_empty() || self.api_key_env.contains(char::is_whitespace) {
-            return Err(field_error(
-                p,
-                "api_key_env",
-                "must be an environment variable name",
-                format!("{:?}", self.api_key_env),
-            ));
-        }
+        self.adapter.validate(p)?;
         if self.max_concurrency == 0 || self.max_concurrency > 4096 {
             return Err(field_error(
                 p,
@@ -243,11 +228,14 @@ impl ModelCard {
                 self.temperature,
             ));
         }
-        if !(self.timeout_secs.is_finite() && self.timeout_secs > 0.0) {
+        if !(self.timeout_secs.is_finite()
+            && self.timeout_secs > 0.0
+            && self.timeout_secs <= MAX_SECS)
+        {
             return Err(field_error(
                 p,
                 "timeout_secs",
-                "must be a positive number of seconds",
+                &format!("must be a positive number of seconds, at most {MAX_SECS} (one day)"),
                 self.timeout_secs,
             ));
         }
@@ -263,11 +251,13 @@ impl ModelCard {
             ("backoff_secs", self.backoff_secs),
             ("max_backoff_secs", self.max_backoff_secs),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
+            if !(v.is_finite() && (0.0..=MAX_SECS).contains(&v)) {
                 return Err(field_error(
                     p,
                     field,
-                    "must be a non-negative number of seconds",
+                    &format!(
+                        "must be a non-negative number of seconds, at most {MAX_SECS} (one day)"
+                    ),
                     v,
                 ));
             }
@@ -280,8 +270,83 @@ impl ModelCard {
                 0,
             ));
         }
+        if self.content == ContentMode::Text && self.kind() != ModelKind::Openai {
+            return Err(field_error(
+                p,
+                "content",
+                &format!(
+                    "can only be \"parts\" for kind `{}` (plain text leaves the images out; only kind `openai` sends it)",
+                    self.kind().name()
+                ),
+                "\"text\"",
+            ));
+        }
         Ok(())
     }
+}
+
+/// Seconds from a card as a duration; out-of-range values (which [`ModelCard::load`]
+/// rejects) become the longest a card may set instead of a panic.
+fn secs(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value.clamp(0.0, MAX_SECS))
+        .unwrap_or(Duration::from_secs(MAX_SECS as u64))
+}
+
+/// Checks every top-level key of a card against the shared settings and those of its
+/// kind, so a setting of another kind or a typo is an error naming the field and line.
+/// Returns the card's kind.
+fn check_keys(text: &str, path: &Path) -> anyhow::Result<ModelKind> {
+    let table = toml::de::DeTable::parse(text).map_err(|e| super::toml_error(&e, text, path))?;
+    let table = table.get_ref();
+    let Some((_, kind_value)) = table.iter().find(|(k, _)| k.get_ref() == "kind") else {
+        anyhow::bail!(
+            "invalid card {}: field `kind` is missing; add `kind = \"openai\"` (or another of {})",
+            path.display(),
+            ModelKind::names()
+        );
+    };
+    let Some(kind) = kind_value.get_ref().as_str().and_then(ModelKind::from_name) else {
+        let span = kind_value.span();
+        anyhow::bail!(
+            "invalid card {}{}: field `kind` must be one of {}, got {}",
+            path.display(),
+            located(text, span.start),
+            ModelKind::names(),
+            text.get(span).unwrap_or("?")
+        );
+    };
+    for (key, _) in table.iter() {
+        let name: &str = key.get_ref();
+        if name == "kind" || SHARED_FIELDS.contains(&name) || kind.fields().contains(&name) {
+            continue;
+        }
+        let at = located(text, key.span().start);
+        let owners: Vec<String> = ModelKind::ALL
+            .iter()
+            .filter(|k| k.fields().contains(&name))
+            .map(|k| format!("`{}`", k.name()))
+            .collect();
+        if !owners.is_empty() {
+            anyhow::bail!(
+                "invalid card {}{at}: field `{name}` is not a setting of kind `{}` (it is one of kind {}); remove it, or change `kind`",
+                path.display(),
+                kind.name(),
+                owners.join(", ")
+            );
+        }
+        let known: Vec<&str> = SHARED_FIELDS.iter().chain(kind.fields()).copied().collect();
+        anyhow::bail!(
+            "invalid card {}{at}: unknown field `{name}`; a card of kind `{}` takes `kind`, {}",
+            path.display(),
+            kind.name(),
+            known
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(kind)
 }
 
 pub(crate) fn stem(path: &Path) -> String {
@@ -308,7 +373,7 @@ mod tests {
     fn minimal_card_gets_defaults() {
         let card = load_str(MINIMAL).unwrap();
         assert_eq!(card.name, "m");
-        assert_eq!(card.api_key_env, "OPENAI_API_KEY");
+        assert_eq!(card.openai().unwrap().api_key_env, "OPENAI_API_KEY");
         assert_eq!(card.content, ContentMode::Parts);
         assert_eq!(card.max_attempts, 5);
     }
@@ -316,7 +381,7 @@ mod tests {
     #[test]
     fn onnx_cards_need_a_model_dir_not_a_url() {
         let card = load_str("kind = \"onnx-ocr\"\nmodel_dir = \"/models/ppocr\"\n").unwrap();
-        assert_eq!(card.kind, ModelKind::OnnxOcr);
+        assert_eq!(card.kind(), ModelKind::OnnxOcr);
         let err = load_str("kind = \"onnx-ocr\"\n").unwrap_err().to_string();
         assert!(err.contains("model_dir"), "{err}");
         let err = load_str("kind = \"onnx-ocr\"\nmodel_dir = \"x\"\nbatch_size = 0\n")
@@ -377,5 +442,147 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("base_url") && err.contains("http"), "{err}");
+    }
+
+    #[test]
+    fn a_setting_of_another_kind_names_the_field_the_kind_and_the_line() {
+        let err = load_str(&format!("{MINIMAL}model_dir = \"/m\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("m.toml")
+                && err.contains("line 4")
+                && err.contains("field `model_dir` is not a setting of kind `openai`")
+                && err.contains("`onnx-ocr`"),
+            "{err}"
+        );
+        for extra in [
+            "base_url = \"http://x\"\n",
+            "model = \"m\"\n",
+            "system_prompt = \"hi\"\n",
+        ] {
+            let err = load_str(&format!("kind = \"onnx-ocr\"\nmodel_dir = \"/m\"\n{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("is not a setting of kind `onnx-ocr`") && err.contains("line 3"),
+                "{err}"
+            );
+        }
+        // A typo lists what the kind takes.
+        let err = load_str(&format!("{MINIMAL}base_ulr = \"x\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `base_ulr`") && err.contains("`base_url`"),
+            "{err}"
+        );
+        let err = load_str("kind = \"onnx\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("field `kind` must be one of `openai`, `onnx-ocr`, `onnx-image2text`")
+                && err.contains("\"onnx\""),
+            "{err}"
+        );
+        let err = load_str("model = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("field `kind` is missing"), "{err}");
+        let err = load_str("kind = \"onnx-ocr\"\nmodel_dir = \"/m\"\ncontent = \"text\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("content") && err.contains("onnx-ocr"), "{err}");
+        // A value of the wrong type in a kind's setting names the field and its line.
+        let err = load_str("kind = \"onnx-image2text\"\nmodel_dir = \"/m\"\nbatch_size = \"8\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("batch_size") && err.contains("line 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn durations_are_bounded_instead_of_panicking() {
+        for field in ["timeout_secs", "backoff_secs", "max_backoff_secs"] {
+            for value in ["1e20", "86401", "inf", "-inf", "nan", "-1"] {
+                let err = load_str(&format!("{MINIMAL}{field} = {value}\n"))
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(field) && err.contains("m.toml"), "{err}");
+            }
+            let card = load_str(&format!("{MINIMAL}{field} = 86400\n")).unwrap();
+            assert!(card.timeout() <= Duration::from_secs(86_400));
+        }
+        // A card built without `load` still gives durations, not a panic.
+        let mut card = load_str(MINIMAL).unwrap();
+        card.timeout_secs = 1e20;
+        card.backoff_secs = f64::NAN;
+        card.max_backoff_secs = -3.0;
+        assert_eq!(card.timeout(), Duration::from_secs(86_400));
+        assert_eq!(card.max_backoff(), Duration::ZERO);
+        let _ = card.backoff();
+    }
+
+    #[test]
+    fn requests_in_flight_multiplies_only_batched_kinds() {
+        let card = load_str(MINIMAL).unwrap();
+        assert_eq!(card.requests_in_flight(3), 3);
+        let card =
+            load_str("kind = \"onnx-image2text\"\nmodel_dir = \"/m\"\nbatch_size = 8\n").unwrap();
+        assert_eq!(card.requests_in_flight(2), 16);
+        assert_eq!(card.requests_in_flight(usize::MAX), usize::MAX);
+        let card = load_str("kind = \"onnx-ocr\"\nmodel_dir = \"/m\"\nbatch_size = 8\n").unwrap();
+        assert_eq!(card.requests_in_flight(2), 2);
+    }
+
+    /// The manifest stores the card as flat JSON (`kind` beside `model` and the limits),
+    /// and reads back both that and the shape older manifests have (every kind's field).
+    #[test]
+    fn manifest_json_stays_flat_and_old_manifests_still_read() {
+        let card = load_str(&format!("{MINIMAL}system_prompt = \"be brief\"\n")).unwrap();
+        let json = serde_json::to_value(&card).unwrap();
+        assert_eq!(json["kind"], "openai");
+        assert_eq!(json["model"], "x");
+        assert_eq!(json["base_url"], "http://127.0.0.1:1/v1");
+        assert_eq!(json["system_prompt"], "be brief");
+        assert_eq!(json["max_concurrency"], 8);
+        assert!(json.get("model_dir").is_none(), "{json}");
+        let back: ModelCard = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            back,
+            ModelCard {
+                path: PathBuf::new(),
+                ..card
+            }
+        );
+
+        let old = serde_json::json!({
+            "name": "ppocr", "description": "", "kind": "onnx-ocr", "base_url": "",
+            "model": "", "model_dir": "/m", "ort_library": null, "intra_threads": 1,
+            "batch_size": 6, "execution_provider": "cpu", "api_key_env": "OPENAI_API_KEY",
+            "max_concurrency": 2, "requests_per_minute": null, "tokens_per_minute": null,
+            "max_tokens": null, "temperature": 0.0, "seed": null, "timeout_secs": 120.0,
+            "max_attempts": 2, "backoff_secs": 1.0, "max_backoff_secs": 60.0,
+            "content": "parts", "image_max_side": null, "system_prompt": null
+        });
+        let card: ModelCard = serde_json::from_value(old).unwrap();
+        assert_eq!(card.kind(), ModelKind::OnnxOcr);
+        assert_eq!(card.onnx().unwrap().batch_size, Some(6));
+    }
+
+    /// The shared field list the parser checks keys against is what serde reads.
+    #[test]
+    fn shared_fields_match_the_struct() {
+        let card = load_str(MINIMAL).unwrap();
+        let json = serde_json::to_value(&card).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "kind" && !ModelKind::Openai.fields().contains(k))
+            .collect();
+        keys.sort();
+        let mut shared = SHARED_FIELDS.to_vec();
+        shared.sort();
+        assert_eq!(keys, shared);
     }
 }

@@ -10,7 +10,6 @@ use tokio_util::sync::CancellationToken;
 use super::RunOptions;
 use super::roles::{self, Roles};
 use crate::adapter::Model;
-use crate::adapter::http::OpenAiModel;
 use crate::card::find::{self, CardKind};
 use crate::card::model::{ContentMode, ModelCard};
 use crate::card::suite::SuiteCard;
@@ -45,16 +44,7 @@ pub fn suite_card(name: &str) -> anyhow::Result<SuiteCard> {
 
 /// Builds the adapter a model card describes.
 pub fn model(card: &ModelCard) -> anyhow::Result<Arc<dyn Model>> {
-    use crate::card::model::ModelKind;
-    match card.kind {
-        ModelKind::Openai => Ok(Arc::new(OpenAiModel::new(card)?)),
-        ModelKind::OnnxOcr => Ok(Arc::new(crate::adapter::onnx::ocr::OnnxOcrModel::new(
-            card,
-        )?)),
-        ModelKind::OnnxImage2text => Ok(Arc::new(
-            crate::adapter::onnx::image2text::OnnxImage2TextModel::new(card)?,
-        )),
-    }
+    crate::adapter::factory::build(card)
 }
 
 /// The run id: what changes answers (model settings, suite, strategy, evalkit version).

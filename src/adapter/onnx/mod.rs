@@ -31,7 +31,9 @@ pub fn cache_dir() -> PathBuf {
 /// - a leading `~` is the home directory;
 /// - a leading `$EVALKIT_CACHE` or `${EVALKIT_CACHE}` is evalkit's cache ([`cache_dir`]),
 ///   whether or not the variable is set;
-/// - any other relative path is relative to the folder of the card (`card_path`).
+/// - any other relative path is relative to the folder of the card (`card_path`), or, for
+///   a card shipped inside evalkit (`<shipped>/adapters/NAME.toml`, which has no folder on
+///   disk), to evalkit's cache.
 pub fn resolve_card_path(path: &Path, card_path: &Path) -> PathBuf {
     let text = path.to_string_lossy();
     let rest = |prefix: &str| {
@@ -50,6 +52,9 @@ pub fn resolve_card_path(path: &Path, card_path: &Path) -> PathBuf {
     }
     if path.is_absolute() {
         return path.to_path_buf();
+    }
+    if crate::card::shipped::is_shipped(card_path) {
+        return cache_dir().join(path);
     }
     let base = card_path.parent().unwrap_or(Path::new("."));
     base.join(path)
@@ -122,6 +127,16 @@ mod tests {
         );
         let home = dirs::home_dir().unwrap_or_else(|| PathBuf::from("."));
         assert_eq!(resolve_card_path(Path::new("~/m"), card), home.join("m"));
+        // A shipped card has no folder on disk: its relative paths are in the cache.
+        let shipped = Path::new("<shipped>/adapters/ppocr.toml");
+        assert_eq!(
+            resolve_card_path(Path::new("models/x"), shipped),
+            cache_dir().join("models/x")
+        );
+        assert_eq!(
+            resolve_card_path(Path::new("/abs/x"), shipped),
+            PathBuf::from("/abs/x")
+        );
         // Only whole components are expanded.
         assert_eq!(
             resolve_card_path(Path::new("~m"), card),

@@ -36,7 +36,7 @@ use self::patches::Patches;
 use super::runtime::{self, SessionOptions};
 use super::{decode_image, describe_file, resolve_card_path};
 use crate::adapter::{CallError, Model, Part, Request, Response, Usage};
-use crate::card::model::ModelCard;
+use crate::card::model::{AdapterSettings, ModelCard};
 
 /// Bumped when preprocessing or decoding changes answers (part of the fingerprint).
 const PIPELINE_VERSION: u32 = 1;
@@ -182,20 +182,27 @@ impl OnnxImage2TextModel {
     /// Resolves and reads the card's model directory and library; the sessions are built on
     /// the probe or the first request.
     pub fn new(card: &ModelCard) -> anyhow::Result<Self> {
+        let AdapterSettings::OnnxImage2text(onnx) = &card.adapter else {
+            anyhow::bail!(
+                "model card {} is of kind `{}`, not `onnx-image2text`",
+                card.path.display(),
+                card.kind().name()
+            );
+        };
         let context = || format!("model card {}", card.path.display());
-        let dir = card
+        let dir = onnx
             .model_dir
             .as_deref()
             .map(|d| resolve_card_path(d, &card.path))
             .with_context(|| format!("{}: `model_dir` is required", card.path.display()))?;
         let files = ModelFiles::in_dir(&dir).with_context(context)?;
         let settings = Settings::read(&files).with_context(context)?;
-        runtime::check_execution_provider(card.execution_provider.as_deref(), &card.path)?;
-        let (library, _) = runtime::find_library(card.ort_library.as_deref(), &card.path)?;
+        runtime::check_execution_provider(onnx.execution_provider.as_deref(), &card.path)?;
+        let (library, _) = runtime::find_library(onnx.ort_library.as_deref(), &card.path)?;
         let options = SessionOptions {
-            intra_threads: card.intra_threads.unwrap_or_else(runtime::default_threads),
+            intra_threads: onnx.intra_threads.unwrap_or_else(runtime::default_threads),
         };
-        let batch_size = card.batch_size.unwrap_or(1).max(1);
+        let batch_size = onnx.batch_size.unwrap_or(1).max(1);
         let fingerprint = fingerprint(&files, &library, card.max_tokens)?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -207,7 +214,7 @@ impl OnnxImage2TextModel {
                 workers: card.max_concurrency.max(1),
                 max_tokens: card.max_tokens,
                 fingerprint,
-                timeout: Duration::from_secs_f64(card.timeout_secs),
+                timeout: card.timeout(),
                 font: Arc::new(HeaderFont::bundled()?),
                 jobs: OnceLock::new(),
                 loading: Mutex::new(()),

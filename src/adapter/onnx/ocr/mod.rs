@@ -36,7 +36,7 @@ use self::rec::Recognizer;
 use super::runtime::{self, SessionOptions};
 use super::{SETUP_HINT, cache_dir, decode_image, describe_file, resolve_card_path};
 use crate::adapter::{CallError, EncodedImage, Model, Part, Request, Response};
-use crate::card::model::ModelCard;
+use crate::card::model::{AdapterSettings, ModelCard};
 
 /// The file names `scripts/setup.sh` installs (from RapidOCR's wheel).
 pub const DET_FILE: &str = "ch_PP-OCRv4_det_infer.onnx";
@@ -346,20 +346,27 @@ impl OnnxOcrModel {
     /// Resolves the card's files (model directory, ONNX Runtime library) and fingerprints
     /// the models; nothing is loaded until [`Model::probe`] or the first request.
     pub fn new(card: &ModelCard) -> anyhow::Result<Self> {
-        let dir = match &card.model_dir {
+        let AdapterSettings::OnnxOcr(onnx) = &card.adapter else {
+            anyhow::bail!(
+                "model card {} is of kind `{}`, not `onnx-ocr`",
+                card.path.display(),
+                card.kind().name()
+            );
+        };
+        let dir = match &onnx.model_dir {
             Some(dir) => resolve_card_path(dir, &card.path),
             None => default_model_dir(),
         };
         let files = OcrModelFiles::in_dir(&dir)
             .with_context(|| format!("model card {}", card.path.display()))?;
-        runtime::check_execution_provider(card.execution_provider.as_deref(), &card.path)?;
-        let (library, _) = runtime::find_library(card.ort_library.as_deref(), &card.path)?;
+        runtime::check_execution_provider(onnx.execution_provider.as_deref(), &card.path)?;
+        let (library, _) = runtime::find_library(onnx.ort_library.as_deref(), &card.path)?;
         let settings = OcrSettings {
-            rec_batch: card.batch_size.unwrap_or(6).max(1),
+            rec_batch: onnx.batch_size.unwrap_or(6).max(1),
             ..OcrSettings::default()
         };
         let options = SessionOptions {
-            intra_threads: card.intra_threads.unwrap_or_else(runtime::default_threads),
+            intra_threads: onnx.intra_threads.unwrap_or_else(runtime::default_threads),
         };
         let fingerprint = fingerprint(&files, &library, &settings)?;
         Ok(Self {
@@ -369,7 +376,7 @@ impl OnnxOcrModel {
                 options,
                 settings,
                 fingerprint,
-                timeout: Duration::from_secs_f64(card.timeout_secs),
+                timeout: card.timeout(),
                 engine: OnceLock::new(),
                 loading: Mutex::new(()),
             }),

@@ -1,0 +1,292 @@
+//! The settings that belong to one kind of model adapter, apart from the settings every
+//! card shares (those are the fields of [`ModelCard`](super::model::ModelCard)).
+//!
+//! A card's `kind` picks one variant of [`AdapterSettings`]; a setting of another kind in
+//! the card is an error that names the field and the kind (`field `model_dir` is not a
+//! setting of kind `openai``), never a value silently ignored. A new adapter kind adds its
+//! variant, its settings struct and its field list here, and nothing else in `card/`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{field_error, parse_toml_str};
+
+/// The kinds of model adapters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// An OpenAI-compatible chat-completions endpoint.
+    Openai,
+    /// PP-OCR detection + recognition through ONNX Runtime, in process.
+    OnnxOcr,
+    /// An image-to-text model (Pix2Struct family) in the Hugging Face Optimum layout.
+    OnnxImage2text,
+}
+
+impl ModelKind {
+    /// Every kind, in the order error messages list them.
+    pub const ALL: [ModelKind; 3] = [
+        ModelKind::Openai,
+        ModelKind::OnnxOcr,
+        ModelKind::OnnxImage2text,
+    ];
+
+    /// The name written in a card (`kind = "onnx-ocr"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Openai => "openai",
+            ModelKind::OnnxOcr => "onnx-ocr",
+            ModelKind::OnnxImage2text => "onnx-image2text",
+        }
+    }
+
+    /// The kind a card names, if evalkit has it.
+    pub fn from_name(name: &str) -> Option<ModelKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The settings only a card of this kind takes (besides `kind` and the shared ones).
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            ModelKind::Openai => OpenaiSettings::FIELDS,
+            ModelKind::OnnxOcr | ModelKind::OnnxImage2text => OnnxSettings::FIELDS,
+        }
+    }
+
+    /// The list of kind names for error messages: "`openai`, `onnx-ocr`, `onnx-image2text`".
+    pub fn names() -> String {
+        Self::ALL
+            .iter()
+            .map(|k| format!("`{}`", k.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The settings of one adapter kind, tagged by the card's `kind`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum AdapterSettings {
+    Openai(OpenaiSettings),
+    OnnxOcr(OnnxSettings),
+    OnnxImage2text(OnnxSettings),
+}
+
+impl AdapterSettings {
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            AdapterSettings::Openai(_) => ModelKind::Openai,
+            AdapterSettings::OnnxOcr(_) => ModelKind::OnnxOcr,
+            AdapterSettings::OnnxImage2text(_) => ModelKind::OnnxImage2text,
+        }
+    }
+
+    /// Requests one call to the adapter answers: an image-to-text model runs `batch_size`
+    /// requests per session call; every other kind one.
+    pub fn requests_per_call(&self) -> usize {
+        match self {
+            AdapterSettings::OnnxImage2text(s) => s.batch_size.unwrap_or(1),
+            _ => 1,
+        }
+    }
+
+    /// Reads the settings of `kind` from a card's text. Read on their own (not through the
+    /// card's flattened form), a value of the wrong type is an error naming its field and
+    /// line; keys of other settings are left to the card.
+    pub fn parse(kind: ModelKind, text: &str, path: &Path) -> anyhow::Result<AdapterSettings> {
+        Ok(match kind {
+            ModelKind::Openai => AdapterSettings::Openai(parse_toml_str(text, path)?),
+            ModelKind::OnnxOcr => AdapterSettings::OnnxOcr(parse_toml_str(text, path)?),
+            ModelKind::OnnxImage2text => {
+                AdapterSettings::OnnxImage2text(parse_toml_str(text, path)?)
+            }
+        })
+    }
+
+    /// Checks the kind's own settings; errors name the card file and the field.
+    pub fn validate(&self, path: &Path) -> anyhow::Result<()> {
+        match self {
+            AdapterSettings::Openai(s) => s.validate(path),
+            AdapterSettings::OnnxOcr(s) | AdapterSettings::OnnxImage2text(s) => {
+                s.validate(self.kind(), path)
+            }
+        }
+    }
+
+    /// What `evalkit list` says about the model: where it is reached or read from.
+    pub fn summary(&self) -> String {
+        match self {
+            AdapterSettings::Openai(s) => format!("{} at {}", s.model, s.base_url),
+            AdapterSettings::OnnxOcr(s) | AdapterSettings::OnnxImage2text(s) => format!(
+                "{} in {}",
+                self.kind().name(),
+                s.model_dir.as_deref().unwrap_or(Path::new("?")).display()
+            ),
+        }
+    }
+}
+
+/// `kind = "openai"`: any server speaking the OpenAI chat-completions protocol (OpenAI,
+/// vLLM, SGLang, llama.cpp, Ollama). The API key itself never appears in a card: the card
+/// names the environment variable that holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpenaiSettings {
+    /// e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`.
+    #[serde(default)]
+    pub base_url: String,
+    /// The model name sent in each request.
+    #[serde(default)]
+    pub model: String,
+    /// The environment variable holding the API key; unset variable = no key sent.
+    #[serde(default = "default_api_key_env")]
+    pub api_key_env: String,
+    /// An optional system prompt, sent before every conversation.
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+}
+
+fn default_api_key_env() -> String {
+    "OPENAI_API_KEY".into()
+}
+
+impl OpenaiSettings {
+    pub const FIELDS: &'static [&'static str] =
+        &["base_url", "model", "api_key_env", "system_prompt"];
+
+    fn validate(&self, p: &Path) -> anyhow::Result<()> {
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(field_error(
+                p,
+                "base_url",
+                "must start with http:// or https://",
+                format!("{:?}", self.base_url),
+            ));
+        }
+        if self.model.trim().is_empty() {
+            return Err(field_error(
+                p,
+                "model",
+                "must name the model to request",
+                "an empty string",
+            ));
+        }
+        if self.api_key_env.trim().is_empty() || self.api_key_env.contains(char::is_whitespace) {
+            return Err(field_error(
+                p,
+                "api_key_env",
+                "must be an environment variable name",
+                format!("{:?}", self.api_key_env),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `kind = "onnx-ocr"` and `kind = "onnx-image2text"`: a model run in process through ONNX
+/// Runtime from a local directory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OnnxSettings {
+    /// The model directory: absolute; or starting with `~` (the home directory) or
+    /// `$EVALKIT_CACHE` (evalkit's cache); or relative: to the card's folder for a card
+    /// file, to evalkit's cache for a card shipped inside evalkit.
+    #[serde(default)]
+    pub model_dir: Option<PathBuf>,
+    /// The ONNX Runtime shared library; default `$ORT_DYLIB_PATH`, then evalkit's cache
+    /// (installed by `scripts/setup.sh`).
+    #[serde(default)]
+    pub ort_library: Option<PathBuf>,
+    /// Intra-op threads per session (default: the machine's cores).
+    #[serde(default)]
+    pub intra_threads: Option<usize>,
+    /// Items per session run (`onnx-ocr`: text crops per recognition run).
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// `cpu` (default) or `cuda` when the library has it.
+    #[serde(default)]
+    pub execution_provider: Option<String>,
+}
+
+impl OnnxSettings {
+    pub const FIELDS: &'static [&'static str] = &[
+        "model_dir",
+        "ort_library",
+        "intra_threads",
+        "batch_size",
+        "execution_provider",
+    ];
+
+    fn validate(&self, kind: ModelKind, p: &Path) -> anyhow::Result<()> {
+        if self.model_dir.is_none() {
+            return Err(field_error(
+                p,
+                "model_dir",
+                &format!(
+                    "must name the ONNX model directory for kind `{}`",
+                    kind.name()
+                ),
+                "nothing",
+            ));
+        }
+        for (field, value) in [
+            ("batch_size", self.batch_size),
+            ("intra_threads", self.intra_threads),
+        ] {
+            if value == Some(0) || value.is_some_and(|v| v > 4096) {
+                return Err(field_error(
+                    p,
+                    field,
+                    "must be between 1 and 4096 (leave it out for the default)",
+                    value.unwrap_or_default(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field lists the card parser checks keys against are the fields serde reads.
+    #[test]
+    fn field_lists_match_the_structs() {
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let sorted = |f: &[&str]| -> Vec<String> {
+            let mut f: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+            f.sort();
+            f
+        };
+        let openai = OpenaiSettings {
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: String::new(),
+            system_prompt: None,
+        };
+        assert_eq!(
+            keys(serde_json::to_value(openai).unwrap()),
+            sorted(OpenaiSettings::FIELDS)
+        );
+        assert_eq!(
+            keys(serde_json::to_value(OnnxSettings::default()).unwrap()),
+            sorted(OnnxSettings::FIELDS)
+        );
+    }
+
+    #[test]
+    fn kinds_round_trip_their_names() {
+        for kind in ModelKind::ALL {
+            assert_eq!(ModelKind::from_name(kind.name()), Some(kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.name())
+            );
+        }
+        assert_eq!(ModelKind::from_name("onnx"), None);
+    }
+}
