@@ -336,7 +336,10 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
     }
     sync_result?;
     manifest.write(&dir)?;
-    let json = crate::report::Exporter::serialize(&crate::report::json::JsonExporter, &summary)?;
+    let json = crate::report::Exporter::serialize(
+        &crate::report::export::json::JsonExporter,
+        std::slice::from_ref(&summary),
+    )?;
     crate::journal::write_atomic(&dir.join(crate::journal::SUMMARY), &json)?;
     Ok(RunResult {
         dir,
