@@ -159,7 +159,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", evalkit::report::decouple::terminal(&report));
+        print!("{}", evalkit::report::decouple::terminal::render(&report));
     }
     eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
     Ok(ExitCode::SUCCESS)

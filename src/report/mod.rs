@@ -1,9 +1,11 @@
 //! Reports over one or many run directories: rebuilding summaries from what the journal
 //! reader returns ([`rebuild`], [`summary`]), the summary formats and the one place that
-//! writes them ([`export`]), and the perception-versus-reasoning report ([`decouple`]).
+//! writes them ([`export`]), the perception-versus-reasoning report ([`decouple`]) and the
+//! HTML pieces reports share ([`html`]).
 
 pub mod decouple;
 pub mod export;
+pub mod html;
 pub mod rebuild;
 pub mod summary;
 
