@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use evalkit::report::Format;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,7 +22,8 @@ pub enum Command {
     List,
     /// Evaluate a model on a suite; re-running the same command resumes.
     Run(Box<RunArgs>),
-    /// Re-print the tables of a finished or interrupted run.
+    /// Re-print the tables of finished or interrupted runs (a run directory, several, or
+    /// folders of them), optionally rescored and written to files.
     Report(ReportArgs),
     /// Perception vs reasoning: every perception source with every reasoning model, plus
     /// end-to-end VLMs, then the decoupling report (terminal, Markdown, JSON, HTML).
@@ -149,20 +151,30 @@ pub struct DecoupleArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
-    /// A run directory (runs/<suite>/<model>/<run-id>).
-    pub dir: PathBuf,
-    /// Re-score every answer from its raw response (no model requests) and rewrite summary.json.
+    /// Run directories (runs/<suite>/<model>/<run-id>) or folders of them (runs/). One run
+    /// prints its full tables; several print one table with a row per run and metric.
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// Re-score every answer from its raw response, keeping stored judge verdicts (no model
+    /// requests), and rewrite each run's summary.json.
     #[arg(long)]
     pub rescore: bool,
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Markdown,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write the report into this folder, one file per --export format
+    /// (report.txt, report.md, report.json, report.csv).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The formats written into --out, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_values_t = [Format::Markdown, Format::Json, Format::Csv],
+        requires = "out"
+    )]
+    pub export: Vec<Format>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ReportFormat};
+use cli::{Cli, Command};
 use evalkit::card::find::{self, CardKind};
-use evalkit::report::Exporter;
+use evalkit::report::{ExportManager, Exporter, Target};
 use evalkit::run::{Output, RunOptions};
 use evalkit::strategy::StrategySpec;
 
@@ -41,24 +41,27 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(args).await,
-        Command::Report(args) => {
-            let summary = evalkit::report::rebuild::rebuild(&args.dir, args.rescore)?;
-            let bytes = match args.format {
-                ReportFormat::Table => {
-                    evalkit::report::terminal::TerminalExporter.serialize(&summary)?
-                }
-                ReportFormat::Json => evalkit::report::json::JsonExporter.serialize(&summary)?,
-                ReportFormat::Markdown => {
-                    evalkit::report::markdown::MarkdownExporter.serialize(&summary)?
-                }
-            };
-            print!("{}", String::from_utf8_lossy(&bytes));
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Report(args) => report(args),
         Command::Synth(args) => synth(args),
         Command::Decouple(args) => decouple(*args).await,
         Command::Ablate(args) => ablate(args).await,
     }
+}
+
+fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
+    let rebuilt = evalkit::report::rebuild::rebuild_all(&args.dirs, args.rescore)?;
+    for warning in &rebuilt.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut exports = ExportManager::new();
+    exports.add(args.format.exporter(), Target::Stdout);
+    if let Some(dir) = &args.out {
+        exports.add_files(dir, "report", &args.export);
+    }
+    for path in exports.export(&rebuilt.summaries)? {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints every card through one locked stdout. A reader that stops early (`evalkit list
@@ -126,10 +129,14 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         Output::Json => print!(
             "{}",
             String::from_utf8_lossy(
-                &evalkit::report::json::JsonExporter.serialize(&result.summary)?
+                &evalkit::report::export::json::JsonExporter
+                    .serialize(std::slice::from_ref(&result.summary))?
             )
         ),
-        _ => print!("{}", evalkit::report::terminal::render(&result.summary)),
+        _ => print!(
+            "{}",
+            evalkit::report::export::terminal::render(&result.summary)
+        ),
     }
     eprintln!("run directory: {}", result.dir.display());
     if result.interrupted {
@@ -175,7 +182,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", evalkit::report::decouple::terminal(&report));
+        print!("{}", evalkit::report::decouple::terminal::render(&report));
     }
     eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,10 @@
 //! cut off and reported, never fatal; the latest line for an item wins.
 
 pub mod manifest;
+pub mod reader;
 pub mod record;
+pub mod scan;
+pub mod summary;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -16,7 +19,9 @@ use std::sync::Mutex;
 use anyhow::Context;
 
 pub use manifest::Manifest;
+pub use reader::RunDir;
 pub use record::{ItemRecord, Status};
+pub use summary::Summary;
 
 use crate::suite::InvalidRow;
 

@@ -1,19 +1,15 @@
-//! Reports: the run summary (`summary.json`) and its renderings. Following hyperfine's
-//! export design, each output format is one [`Exporter`] that turns a [`Summary`] into
-//! bytes; the caller owns the files.
+//! Reports over one or many run directories: rebuilding summaries from what the journal
+//! reader returns ([`rebuild`], [`summary`]), the summary formats and the one place that
+//! writes them ([`export`]), the perception-versus-reasoning report ([`decouple`]) and the
+//! HTML pieces reports share ([`html`]).
 
 pub mod ablation;
 pub mod cost;
 pub mod decouple;
-pub mod json;
-pub mod markdown;
+pub mod export;
+pub mod html;
 pub mod rebuild;
 pub mod summary;
-pub mod terminal;
 
+pub use export::{ExportManager, Exporter, Format, Target};
 pub use summary::Summary;
-
-/// Turns a summary into one output format.
-pub trait Exporter {
-    fn serialize(&self, summary: &Summary) -> anyhow::Result<Vec<u8>>;
-}

@@ -1,92 +1,14 @@
-//! The run summary: scores per split and breakdown, counts of items by outcome, request
-//! totals and times. Built from the journal alone (plus the manifest), so an interrupted
-//! run and a finished one are reported the same way. Its JSON form is `summary.json`,
-//! whose schema the README documents for CI and other tools.
+//! Building the run summary from the latest records (plus the manifest), so an interrupted
+//! run and a finished one are reported the same way. The summary type itself is data of
+//! the run directory and lives in `journal::summary`; it is re-exported here so
+//! `report::summary::Summary` keeps working.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::journal::summary::{Counts, DecidedBy, Requests, Summary};
 use crate::journal::{ItemRecord, Manifest, Status};
 use crate::score::How;
-use crate::score::aggregate::{self, Breakdown, Scored};
-
-/// Items by outcome.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Rows read: valid items selected plus invalid rows.
-    pub total: u64,
-    pub answered: u64,
-    pub failed: u64,
-    /// Rows that could not be read (see `invalid.jsonl`).
-    pub invalid: u64,
-    /// Answered, but no answer could be extracted (counted wrong).
-    pub unparsed: u64,
-    /// Read but not finished (an interrupted run; rows never reached are not counted).
-    pub pending: u64,
-}
-
-/// How answers were decided.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DecidedBy {
-    pub rule: u64,
-    pub judge: u64,
-    pub unparsed: u64,
-}
-
-/// Request totals.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Requests {
-    /// Attempts sent to the model during the session(s) reported.
-    pub sent: u64,
-    pub retries: u64,
-    /// Calls answered from the journal without a request.
-    pub cache_hits: u64,
-    pub failed_calls: u64,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    /// Requests per second of wall time.
-    pub per_second: f64,
-}
-
-/// `summary.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub schema: String,
-    pub evalkit_version: String,
-    pub run_id: String,
-    pub suite: String,
-    pub model: String,
-    pub strategy: String,
-    pub scorer: String,
-    /// The headline metric; the official figure.
-    pub primary_metric: String,
-    /// All metrics, headline first.
-    pub metrics: Vec<String>,
-    /// True when every selected item is answered or failed.
-    pub complete: bool,
-    /// Figures in percent: overall and per breakdown column.
-    pub scores: Breakdown,
-    pub counts: Counts,
-    pub decided_by: DecidedBy,
-    pub requests: Requests,
-    pub wall_time_s: f64,
-    /// Peak resident memory of the evalkit process in MiB (Linux; absent elsewhere).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_rss_mib: Option<f64>,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    /// The judge model card's name, when a judge decided unresolved answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub judge: Option<String>,
-    /// Warnings worth showing beside the scores (e.g. images left out).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
-
-impl Summary {
-    pub const SCHEMA: &'static str = "evalkit.summary/1";
-}
+use crate::score::aggregate::{self, Scored};
 
 /// What the caller knows beyond the records.
 pub struct Context<'a> {

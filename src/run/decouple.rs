@@ -114,19 +114,6 @@ pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<(DecoupleReport, 
         .out
         .join(&suite)
         .join(format!("decouple-{}", &h.finalize().to_hex()[..12]));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    crate::journal::write_atomic(
-        &dir.join("decouple.json"),
-        &serde_json::to_vec_pretty(&report)?,
-    )?;
-    crate::journal::write_atomic(
-        &dir.join("decouple.md"),
-        decouple::markdown(&report).as_bytes(),
-    )?;
-    crate::journal::write_atomic(
-        &dir.join("decouple.html"),
-        decouple::html(&report).as_bytes(),
-    )?;
+    decouple::write_files(&report, &dir)?;
     Ok((report, dir))
 }

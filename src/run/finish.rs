@@ -76,7 +76,10 @@ pub fn finish(
         return Ok(summary);
     }
     manifest.write(dir)?;
-    let json = crate::report::Exporter::serialize(&crate::report::json::JsonExporter, &summary)?;
+    let json = crate::report::Exporter::serialize(
+        &crate::report::export::json::JsonExporter,
+        std::slice::from_ref(&summary),
+    )?;
     crate::journal::write_atomic(&dir.join(crate::journal::SUMMARY), &json)?;
     Ok(summary)
 }

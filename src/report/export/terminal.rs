@@ -1,16 +1,29 @@
-//! The score tables printed at the end of a run and by `evalkit report`.
+//! The score tables printed at the end of a run and by `evalkit report`: one run's
+//! breakdown table with counts and request totals, or for several runs one overview table
+//! (see [`super::overview`]).
 
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 
-use super::{Exporter, Summary};
+use super::{Exporter, overview};
+use crate::journal::Summary;
 use crate::score::aggregate::Group;
 
 pub struct TerminalExporter;
 
 impl Exporter for TerminalExporter {
-    fn serialize(&self, summary: &Summary) -> anyhow::Result<Vec<u8>> {
-        Ok(render(summary).into_bytes())
+    fn serialize(&self, runs: &[Summary]) -> anyhow::Result<Vec<u8>> {
+        Ok(match runs {
+            [one] => render(one),
+            several => render_overview(several),
+        }
+        .into_bytes())
     }
+}
+
+fn score(value: Option<f64>, ci95: Option<f64>) -> String {
+    let value = value.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let ci = ci95.map_or(String::new(), |c| format!(" ±{c:.1}"));
+    format!("{value}{ci}")
 }
 
 fn row(label: &str, group: &Group, metrics: &[String]) -> Vec<Cell> {
@@ -19,20 +32,18 @@ fn row(label: &str, group: &Group, metrics: &[String]) -> Vec<Cell> {
         Cell::new(group.n).set_alignment(CellAlignment::Right),
     ];
     for m in metrics {
-        let value = group
-            .metrics
-            .get(m)
-            .map_or("-".to_string(), |v| format!("{v:.2}"));
-        let ci = group
-            .ci95
-            .get(m)
-            .map_or(String::new(), |c| format!(" ±{c:.1}"));
-        cells.push(Cell::new(format!("{value}{ci}")).set_alignment(CellAlignment::Right));
+        cells.push(
+            Cell::new(score(
+                group.metrics.get(m).copied(),
+                group.ci95.get(m).copied(),
+            ))
+            .set_alignment(CellAlignment::Right),
+        );
     }
     cells
 }
 
-/// The tables as text.
+/// One run's tables as text.
 pub fn render(s: &Summary) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
@@ -70,6 +81,33 @@ pub fn render(s: &Summary) -> String {
     }
     if !s.complete {
         out.push_str("the run is incomplete: re-run the same command to resume\n");
+    }
+    out
+}
+
+/// Several runs: one row per run and metric, overall scores.
+fn render_overview(runs: &[Summary]) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "suite", "model", "strategy", "run", "metric", "n", "overall",
+    ]);
+    for r in overview::rows(runs) {
+        let s = r.summary;
+        table.add_row(vec![
+            Cell::new(&s.suite),
+            Cell::new(&s.model),
+            Cell::new(r.strategy()),
+            Cell::new(&s.run_id),
+            Cell::new(r.metric_label()),
+            Cell::new(r.n).set_alignment(CellAlignment::Right),
+            Cell::new(score(r.score, r.ci95)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let mut out = format!("{} runs\n{table}\n", runs.len());
+    for line in overview::footnotes(runs) {
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
