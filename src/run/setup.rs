@@ -109,8 +109,9 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
     // The bundled default suite is generated on first use (seed 0) into the data cache,
     // when the card reads it from there; a suite already there (of any size) is used as is.
     let default_synth = crate::synth::default_dir(0);
-    let reads_default =
-        |s: &crate::card::suite::SourceSpec| locate::data_dir().join(&s.path) == default_synth;
+    let reads_default = |s: &crate::card::suite::SourceSpec| {
+        crate::paths::data_dir().join(&s.path) == default_synth
+    };
     if suite_card.benchmark == crate::suite::Benchmark::Synthchart
         && opts.data.is_none()
         && suite_card.sources.iter().any(reads_default)

@@ -1,6 +1,6 @@
-//! Finding a suite's data on disk: the card's sources under `$EVALKIT_DATA` or `$LMUData`,
-//! or a path given with `--data` (whose format is detected), and fingerprints of the files
-//! used, for the manifest.
+//! Finding a suite's data on disk: the card's sources under `$EVALKIT_DATA` or `$LMUData`
+//! (see [`crate::paths`]), or a path given with `--data` (whose format is detected), and
+//! fingerprints of the files used, for the manifest.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -9,29 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Format, ResolvedSource};
 use crate::card::suite::{DataRoot, SuiteCard};
-
-/// `$EVALKIT_DATA`, default `~/.cache/evalkit/data`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("EVALKIT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache_dir().join("data"))
-}
-
-/// `~/.cache/evalkit` (or `$EVALKIT_CACHE`).
-pub fn cache_dir() -> PathBuf {
-    std::env::var_os("EVALKIT_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("evalkit")))
-        .unwrap_or_else(|| PathBuf::from(".evalkit-cache"))
-}
-
-/// `$LMUData`, default `~/LMUData`.
-pub fn lmu_dir() -> PathBuf {
-    std::env::var_os("LMUData")
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|d| d.join("LMUData")))
-        .unwrap_or_else(|| PathBuf::from("LMUData"))
-}
+use crate::paths::{data_dir, lmu_dir};
 
 /// The first of the card's sources that exists, or an error saying where evalkit looked
 /// and how to get the data.

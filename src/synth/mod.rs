@@ -33,7 +33,7 @@ pub const DEFAULT_QUESTIONS: usize = 4;
 /// Where `evalkit synth --seed SEED` writes by default and the `synthchart` suite card
 /// looks: `$EVALKIT_DATA/synthchart/seed-SEED`.
 pub fn default_dir(seed: u64) -> std::path::PathBuf {
-    crate::suite::locate::data_dir()
+    crate::paths::data_dir()
         .join("synthchart")
         .join(format!("seed-{seed}"))
 }
