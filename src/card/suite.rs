@@ -1,4 +1,7 @@
 //! Suite cards: where a benchmark's data lives, its format, prompt, scorer and breakdowns.
+//!
+//! The card owns the names it is written in ([`Benchmark`], [`Format`], [`DataRoot`]) so that
+//! it stands on nothing above it; `suite` re-exports them for the loaders.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +9,59 @@ use serde::{Deserialize, Serialize};
 
 use super::model::stem;
 use super::{field_error, parse_toml};
-use crate::suite::{Benchmark, Format};
+
+/// The on-disk formats evalkit reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// VLMEvalKit's TSV (base64 images, option columns, image references).
+    VlmevalkitTsv,
+    /// Hugging Face datasets parquet (a file or a directory of shards).
+    HfParquet,
+    /// ChartQA's official release: `test_human.json`, `test_augmented.json`, `png/`.
+    ChartqaJson,
+    /// A benchmark's own official release layout (PlotQA, FigureQA, CharXiv, ReachQA):
+    /// the benchmark's mapping knows the files.
+    Official,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] =
+        &["vlmevalkit-tsv", "hf-parquet", "chartqa-json", "official"];
+}
+
+/// Which benchmark's row mapping to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Benchmark {
+    Chartqa,
+    Plotqa,
+    Figureqa,
+    Mmstar,
+    Mathvista,
+    Ai2d,
+    Charxiv,
+    Chartbench,
+    Reachqa,
+    Hallusionbench,
+    Synthchart,
+}
+
+impl Benchmark {
+    pub const NAMES: &'static [&'static str] = &[
+        "chartqa",
+        "plotqa",
+        "figureqa",
+        "mmstar",
+        "mathvista",
+        "ai2d",
+        "charxiv",
+        "chartbench",
+        "reachqa",
+        "hallusionbench",
+        "synthchart",
+    ];
+}
 
 /// Which directory a relative source path is under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

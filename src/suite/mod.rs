@@ -27,60 +27,8 @@ pub mod tsv;
 
 use std::path::PathBuf;
 
+pub use crate::card::suite::{Benchmark, Format};
 pub use item::{Choice, ImageData, InvalidRow, Item, ItemStream, LoadResult};
-
-/// The on-disk formats evalkit reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// VLMEvalKit's TSV (base64 images, option columns, image references).
-    VlmevalkitTsv,
-    /// Hugging Face datasets parquet (a file or a directory of shards).
-    HfParquet,
-    /// ChartQA's official release: `test_human.json`, `test_augmented.json`, `png/`.
-    ChartqaJson,
-    /// A benchmark's own official release layout (PlotQA, FigureQA, CharXiv, ReachQA):
-    /// the benchmark's mapping knows the files.
-    Official,
-}
-
-impl Format {
-    pub const NAMES: &'static [&'static str] =
-        &["vlmevalkit-tsv", "hf-parquet", "chartqa-json", "official"];
-}
-
-/// Which benchmark's row mapping to apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Benchmark {
-    Chartqa,
-    Plotqa,
-    Figureqa,
-    Mmstar,
-    Mathvista,
-    Ai2d,
-    Charxiv,
-    Chartbench,
-    Reachqa,
-    Hallusionbench,
-    Synthchart,
-}
-
-impl Benchmark {
-    pub const NAMES: &'static [&'static str] = &[
-        "chartqa",
-        "plotqa",
-        "figureqa",
-        "mmstar",
-        "mathvista",
-        "ai2d",
-        "charxiv",
-        "chartbench",
-        "reachqa",
-        "hallusionbench",
-        "synthchart",
-    ];
-}
 
 /// A data location after resolution: a concrete path and its format.
 #[derive(Clone, Debug, PartialEq, Eq)]
