@@ -41,12 +41,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use super::charxiv_templates::{
+    inst_category_name, inst_category_number, question_type, sections, skill,
+};
 use super::item::{ImageData, InvalidRow, Item, ItemStream, LoadResult};
 use super::row::{Row, RowStream, Value, read_inside, read_json};
 use super::{Format, ResolvedSource, tsv};
-use crate::score::charxiv::{
-    inst_category_name, inst_category_number, question_type, sections, skill,
-};
 
 const DESCRIPTIVE: &str = "descriptive";
 const REASONING: &str = "reasoning";

@@ -9,6 +9,7 @@ pub mod ai2d;
 pub mod chartbench;
 pub mod chartqa;
 pub mod charxiv;
+pub mod charxiv_templates;
 pub mod figureqa;
 pub mod hallusionbench;
 pub mod item;
