@@ -147,20 +147,14 @@ pub struct SuiteCard {
 }
 
 impl SuiteCard {
-    /// Reads and validates a suite card.
+    /// Reads a suite card and checks what the card alone can tell (syntax, required fields,
+    /// the prompt's placeholder, at least one source). The scorer and the group and macro
+    /// metrics built on its figures are checked by `score::check_suite_card`.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let mut card: SuiteCard = parse_toml(path)?;
         card.path = path.to_path_buf();
         if card.name.is_empty() {
             card.name = stem(path);
-        }
-        if let Err(e) = crate::score::by_name(&card.scorer) {
-            return Err(field_error(
-                path,
-                "scorer",
-                &format!("must name a scorer ({e})"),
-                format!("{:?}", card.scorer),
-            ));
         }
         if !card.prompt.contains("{question}") {
             return Err(field_error(
@@ -169,32 +163,6 @@ impl SuiteCard {
                 "must contain {question}",
                 format!("{:?}", card.prompt),
             ));
-        }
-        let metrics = crate::score::by_name(&card.scorer)
-            .map(|s| s.metric_names())
-            .unwrap_or_default();
-        let known = |m: &str| metrics.contains(&m);
-        for g in &card.group_metrics {
-            if g.name.is_empty() || g.by.is_empty() || !known(&g.metric) {
-                return Err(field_error(
-                    path,
-                    "group_metric",
-                    &format!(
-                        "needs a name, a non-empty `by` list and a `metric` among {metrics:?}"
-                    ),
-                    format!("{g:?}"),
-                ));
-            }
-        }
-        for m in &card.macro_metrics {
-            if m.name.is_empty() || m.over.is_empty() || !known(&m.metric) {
-                return Err(field_error(
-                    path,
-                    "macro_metric",
-                    &format!("needs a name, an `over` field and a `metric` among {metrics:?}"),
-                    format!("{m:?}"),
-                ));
-            }
         }
         if card.sources.is_empty() {
             return Err(field_error(
@@ -243,12 +211,6 @@ mod tests {
             ),
             (
                 format!(
-                    "benchmark = \"chartqa\"\nscorer = \"nope\"\nprompt = \"{{question}}\"\n{SOURCE}"
-                ),
-                "scorer",
-            ),
-            (
-                format!(
                     "benchmark = \"chartqa\"\nscorer = \"relaxed_accuracy\"\nprompt = \"no placeholder\"\n{SOURCE}"
                 ),
                 "prompt",
@@ -282,24 +244,6 @@ mod tests {
             (
                 format!("{MINIMAL}[[source]]\nformat = \"hf-parquet\"\npath = \"x\"\nextra = 1\n"),
                 "extra",
-            ),
-            (
-                format!(
-                    "{MINIMAL}{SOURCE}[[group_metric]]\nname = \"fAcc\"\nmetric = \"nope\"\nby = [\"a\"]\n"
-                ),
-                "group_metric",
-            ),
-            (
-                format!(
-                    "{MINIMAL}{SOURCE}[[group_metric]]\nname = \"fAcc\"\nmetric = \"relaxed_accuracy\"\nby = []\n"
-                ),
-                "group_metric",
-            ),
-            (
-                format!(
-                    "{MINIMAL}{SOURCE}[[macro_metric]]\nname = \"m\"\nmetric = \"relaxed_accuracy\"\nover = \"\"\n"
-                ),
-                "macro_metric",
             ),
             (
                 format!(

@@ -9,7 +9,7 @@
 //!
 //! [`write`] lays the suite out as files evalkit (and other tools) read: a VLMEvalKit-style
 //! TSV, the PNGs and CSV tables, and `questions.json` pointing at them. The `synthchart` suite
-//! card maps those into items (`crate::suite::synthchart`).
+//! card maps those into items (the `synthchart` mapping in `src/suite/synthchart.rs`).
 
 pub mod questions;
 pub mod render;
