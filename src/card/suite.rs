@@ -63,6 +63,26 @@ impl Benchmark {
     ];
 }
 
+/// What one item of a suite is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// One item per question (the default).
+    #[default]
+    Question,
+    /// One item per chart: a chart's questions become one item whose id is the chart's, for
+    /// tasks about the chart itself (chart-to-table, scored against the chart's gold table).
+    /// The prompt then holds no `{question}`.
+    Chart,
+}
+
+impl Unit {
+    /// Whether this is the default, one item per question (left out when a card is written).
+    pub fn is_question(&self) -> bool {
+        *self == Unit::Question
+    }
+}
+
 /// Which directory a relative source path is under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,6 +145,10 @@ pub struct SuiteCard {
     pub scorer: String,
     /// The prompt template: `{question}`, `{hint}`, `{options}` are filled per item.
     pub prompt: String,
+    /// `question` (default): one item per question; `chart`: one item per chart, for tasks
+    /// about the chart itself (the prompt then has no `{question}`).
+    #[serde(default, skip_serializing_if = "Unit::is_question")]
+    pub unit: Unit,
     /// Item fields to break scores down by (e.g. `split`, `category`).
     #[serde(default)]
     pub breakdown: Vec<String>,
@@ -156,13 +180,25 @@ impl SuiteCard {
         if card.name.is_empty() {
             card.name = stem(path);
         }
-        if !card.prompt.contains("{question}") {
-            return Err(field_error(
-                path,
-                "prompt",
-                "must contain {question}",
-                format!("{:?}", card.prompt),
-            ));
+        match (card.unit, card.prompt.contains("{question}")) {
+            (Unit::Question, false) => {
+                return Err(field_error(
+                    path,
+                    "prompt",
+                    "must contain {question}",
+                    format!("{:?}", card.prompt),
+                ));
+            }
+            (Unit::Chart, true) => {
+                return Err(field_error(
+                    path,
+                    "prompt",
+                    "must not contain {question} when `unit = \"chart\"` (one item stands for all \
+                     the questions of a chart); ask about the chart itself",
+                    format!("{:?}", card.prompt),
+                ));
+            }
+            _ => {}
         }
         if card.sources.is_empty() {
             return Err(field_error(
@@ -196,6 +232,19 @@ mod tests {
         let card = load_str(&format!("{MINIMAL}{SOURCE}")).unwrap();
         assert_eq!(card.name, "s");
         assert_eq!(card.sources[0].root, DataRoot::Data);
+    }
+
+    #[test]
+    fn a_chart_card_asks_about_the_chart() {
+        let card = load_str(&format!(
+            "unit = \"chart\"\nbenchmark = \"synthchart\"\nscorer = \"chart_to_table\"\nprompt = \"Table?\"\n{SOURCE}"
+        ))
+        .unwrap();
+        assert_eq!(card.unit, Unit::Chart);
+        assert_eq!(
+            load_str(&format!("{MINIMAL}{SOURCE}")).unwrap().unit,
+            Unit::Question
+        );
     }
 
     #[test]
@@ -252,6 +301,8 @@ mod tests {
                 "over",
             ),
             (format!("{MINIMAL}{SOURCE}how_to_get = 5\n"), "how_to_get"),
+            (format!("unit = \"table\"\n{MINIMAL}{SOURCE}"), "unit"),
+            (format!("unit = \"chart\"\n{MINIMAL}{SOURCE}"), "prompt"),
         ];
         for (text, field) in cases {
             let err = load_str(&text).unwrap_err().to_string();

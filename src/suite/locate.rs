@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Format, ResolvedSource};
+use super::{Format, ResolvedSource, Unit};
 use crate::card::suite::{DataRoot, SuiteCard};
 use crate::paths::{data_dir, lmu_dir};
 
@@ -15,7 +15,10 @@ use crate::paths::{data_dir, lmu_dir};
 /// and how to get the data.
 pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result<ResolvedSource> {
     if let Some(path) = data_override {
-        return detect(path);
+        return detect(path).map(|source| ResolvedSource {
+            unit: card.unit,
+            ..source
+        });
     }
     let mut looked = Vec::new();
     for spec in &card.sources {
@@ -32,6 +35,7 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
             return Ok(ResolvedSource {
                 format: spec.format,
                 path,
+                unit: card.unit,
             });
         }
         looked.push(format!(
@@ -54,12 +58,13 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
     anyhow::bail!(msg)
 }
 
-/// Detects the format of a path given on the command line.
+/// Detects the format of a path given on the command line (read one item per question).
 pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
     let found = |format| {
         Ok(ResolvedSource {
             format,
             path: path.to_path_buf(),
+            unit: Unit::Question,
         })
     };
     if !path.exists() {
@@ -83,6 +88,7 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
         return Ok(ResolvedSource {
             format: Format::ChartqaJson,
             path: path.join("test"),
+            unit: Unit::Question,
         });
     }
     let has_parquet = std::fs::read_dir(path)
