@@ -215,7 +215,7 @@ async fn chat_inner(app: &App, request_no: u64, req: Request) -> Response {
 
     tokio::time::sleep_until(deadline).await;
     let Some(fault) = app.plan.decide(request_no, &chat.key) else {
-        let answer = app.answers.answer_for(&chat.key);
+        let answer = app.answers.answer_for_request(&chat.key, &bytes);
         app.stats.record_answered(&chat.key);
         return answer_response(request_no, &chat, &answer);
     };
@@ -311,7 +311,10 @@ impl FaultCtx<'_> {
             Fault::MalformedJson => malformed_json_response(self.request_no, self.chat),
             Fault::EmptyChoices => empty_choices_response(self.request_no, self.chat),
             Fault::TruncatedStream => {
-                let answer = self.app.answers.answer_for(&self.chat.key);
+                let answer = self
+                    .app
+                    .answers
+                    .answer_for_request(&self.chat.key, self.raw_body);
                 truncated_response(self.request_no, self.chat, &answer)
             }
             Fault::BadRequest => error_response(
