@@ -1,13 +1,23 @@
-//! The `synthchart_table` suite end to end: `evalkit synth --seed 1 --charts 2` writes two
-//! charts (a bar chart, 4 museums x 1 column, and a grouped bar chart, 4 schools x Math and
-//! Reading), and the mock answers every question of chart 0 with its exact table in DePlot's
-//! linearised form and every question of chart 1 with its table minus the last row, in
-//! markdown. The summary's figures follow by hand (see the test).
+//! Chart-to-table as suites read one item per chart (`unit = "chart"`), end to end:
+//!
+//! - `synthchart_table`: `evalkit synth --seed 1 --charts 2` writes two charts (a bar chart,
+//!   4 museums x 1 column, and a grouped bar chart, 4 schools x Math and Reading) with four
+//!   questions each; the suite has one item per chart. The prompt holds no question, so the
+//!   mock tells the charts apart by their images (a rule per chart keyed on the PNG's base64
+//!   in the request body): chart 0 gets its exact table in DePlot's linearised form, chart 1
+//!   its table minus the last row, in markdown.
+//! - `chartqa_table` on the official-JSON fixture (6 charts with `tables/`, 8 questions):
+//!   one item per chart, broken down by split; from the TSV copy (no tables) every chart is an
+//!   invalid row saying which data ships tables.
+//! - The older `--strategy chart-to-table` (kept until it is removed).
+//!
+//! The summaries' figures follow by hand (see each test).
 
 mod common;
 
 use std::path::Path;
 
+use base64::Engine;
 use common::*;
 
 /// DePlot's form: a title line, ` | ` cells, `<0x0A>` rows.
@@ -34,8 +44,13 @@ fn read(dir: &Path, rel: &str) -> String {
     std::fs::read_to_string(dir.join(rel)).unwrap()
 }
 
+/// The base64 text of a file, as the request carries the image.
+fn base64_of(path: &Path) -> String {
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(path).unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn run_scores_the_mock_tables_by_deplot_metrics() {
+async fn synthchart_table_scores_one_table_per_chart() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("synth");
     let out = evalkit_async(
@@ -56,15 +71,15 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
     let entries: Vec<serde_json::Value> =
         serde_json::from_str(&read(&data, "questions.json")).unwrap();
     assert_eq!(entries.len(), 8);
-    let texts: Vec<&str> = entries
-        .iter()
-        .map(|e| e["question"].as_str().unwrap())
-        .collect();
-    let mut rules = Vec::new();
+    // One rule per chart, keyed on its image; every question of a chart has the same one.
+    let mut rules: Vec<(String, String)> = Vec::new();
+    let mut charts: Vec<(String, String)> = Vec::new();
     for e in &entries {
-        let q = e["question"].as_str().unwrap();
-        // A needle must pick out its own question only.
-        assert_eq!(texts.iter().filter(|t| t.contains(q)).count(), 1, "{q}");
+        let chart = e["chart"].as_str().unwrap().to_string();
+        let image = e["image"].as_str().unwrap();
+        if charts.iter().any(|(c, _)| *c == chart) {
+            continue;
+        }
         let table = read(&data, e["table"].as_str().unwrap());
         let answer = match e["chart_type"].as_str().unwrap() {
             "bar" => deplot(&table),
@@ -76,10 +91,18 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
             }
             other => panic!("seed 1 drew an unexpected {other} chart"),
         };
-        rules.push((q.to_string(), answer));
+        rules.push((base64_of(&data.join(image)), answer));
+        charts.push((chart, e["chart_type"].as_str().unwrap().to_string()));
     }
+    assert_eq!(
+        charts,
+        vec![
+            ("1-0".to_string(), "bar".to_string()),
+            ("1-1".to_string(), "grouped_bar".to_string())
+        ]
+    );
     let server = MockServer::start(MockConfig {
-        answers: AnswerMode::Rules {
+        answers: AnswerMode::BodyRules {
             rules,
             default: "no table".into(),
         },
@@ -109,7 +132,8 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
     ok(&out);
     let s = summary(&run_dir(&out_dir));
     assert_eq!(s["primary_metric"], "rms_f1", "{s:#}");
-    assert_eq!(s["counts"]["answered"], 8, "{s:#}");
+    assert_eq!(s["counts"]["answered"], 2, "{s:#}");
+    assert_eq!(s["counts"]["invalid"], 0, "{s:#}");
     let metric = |path: &[&str], name: &str| {
         let mut v = &s["scores"];
         for p in path {
@@ -123,7 +147,7 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
     // Grouped bar: 3 of 4 schools, all values exact: 6 of the 8 gold datapoints, none extra:
     // precision 6/6 = 1, recall 6/8 = 0.75, F1 = 2 * 0.75 / 1.75 = 6/7 = 0.857142...;
     // RNSS: the 6 predicted numbers match exactly, 1 - 0 / max(8, 6) = 1.
-    // Overall (4 items per chart): F1 (1 + 6/7) / 2 = 13/14 = 0.928571..., recall 0.875.
+    // Overall (one item per chart): F1 (1 + 6/7) / 2 = 13/14 = 0.928571..., recall 0.875.
     let bar = ["by", "chart_type", "bar"];
     let grouped = ["by", "chart_type", "grouped_bar"];
     for (path, f1, precision, recall, rnss) in [
@@ -136,11 +160,161 @@ async fn run_scores_the_mock_tables_by_deplot_metrics() {
         assert_eq!(metric(path, "rms_recall"), recall, "{path:?}");
         assert_eq!(metric(path, "rnss"), rnss, "{path:?}");
     }
-    // Every item was parsed by the rules.
+    // One record per chart, named by the chart, asked with DePlot's instruction alone.
     let records = predictions(&run_dir(&out_dir));
-    assert_eq!(records.len(), 8);
+    let mut ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, vec!["1-0", "1-1"]);
     for r in &records {
         assert_eq!(r["how"], "rule", "{r}");
+    }
+    let manifest = read(&run_dir(&out_dir), "manifest.json");
+    assert!(
+        manifest.contains(
+            "\"prompt_template\": \"Generate underlying data table of the figure below:\""
+        ),
+        "{manifest}"
+    );
+}
+
+/// The official fixture's six charts and the mock's answer for each, keyed on the image:
+/// human 41699051005347, 5090, 8127 exact (DePlot form), OECD_GDP_HUN_000031 unanswered;
+/// augmented two_col_103562 exact, multi_col_20396 its first row only.
+fn chartqa_rules(test_dir: &Path) -> Vec<(String, String)> {
+    let answer = |name: &str| -> String {
+        let table = read(test_dir, &format!("tables/{name}.csv"));
+        match name {
+            "multi_col_20396" => {
+                let first_two: Vec<&str> = table.lines().take(2).collect();
+                deplot(&first_two.join("\n"))
+            }
+            _ => deplot(&table),
+        }
+    };
+    [
+        "41699051005347",
+        "5090",
+        "8127",
+        "two_col_103562",
+        "multi_col_20396",
+    ]
+    .iter()
+    .map(|name| {
+        (
+            base64_of(&test_dir.join(format!("png/{name}.png"))),
+            answer(name),
+        )
+    })
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chartqa_table_scores_each_chart_of_the_official_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let test_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chartqa/json/test");
+    let server = MockServer::start(MockConfig {
+        answers: AnswerMode::BodyRules {
+            rules: chartqa_rules(&test_dir),
+            default: "no table".into(),
+        },
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let card = model_card(tmp.path(), "mock", &server.base_url(), "");
+    let run = |data: &Path, out_dir: &Path| {
+        let args: Vec<String> = [
+            "run",
+            "--model",
+            card.to_str().unwrap(),
+            "--suite",
+            "chartqa_table",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--quiet",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        let cwd = tmp.path().to_path_buf();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            evalkit_async(&cwd, &args, &[("EVALKIT_TEST_KEY", "k")]).await
+        }
+    };
+    let out_dir = tmp.path().join("runs-json");
+    let out = run(&test_dir, &out_dir).await;
+    ok(&out);
+    let dir = run_dir(&out_dir);
+    assert!(
+        dir.starts_with(out_dir.join("chartqa_table")),
+        "{}",
+        dir.display()
+    );
+    let s = summary(&dir);
+    assert_eq!(s["scorer"], "chart_to_table", "{s:#}");
+    // 8 questions on 6 charts: one item per chart.
+    assert_eq!(s["counts"]["answered"], 6, "{s:#}");
+    assert_eq!(s["counts"]["invalid"], 0, "{s:#}");
+    // Exact tables score 1 on all four metrics: 8127's `12%` cells match as 0.12 in RMS and
+    // are no RNSS numbers on either side (RNSS 1); two_col_103562's gold 0 is matched as text
+    // in RMS and as 0 in RNSS. OECD_GDP_HUN_000031 gets "no table": unparsed, 0 on all four.
+    // multi_col_20396 (gold X 45, Y 20) gets the X row only: 1 of 2 datapoints, exact:
+    // precision 1/1, recall 1/2, F1 2/3; RNSS: 45 matches, 1 - 0 / max(2, 1) = 1.
+    // human (4 charts): every metric (1 + 1 + 1 + 0) / 4 = 0.75.
+    // augmented (2): F1 (1 + 2/3) / 2 = 5/6, precision 1, recall 0.75, RNSS 1.
+    // overall (6): F1 (3 + 1 + 2/3) / 6 = 7/9, precision 5/6, recall 4.5/6 = 0.75, RNSS 5/6.
+    for (by, f1, precision, recall, rnss) in [
+        (None, 77.7778, 83.3333, 75.0, 83.3333),
+        (Some(("split", "human")), 75.0, 75.0, 75.0, 75.0),
+        (Some(("split", "augmented")), 83.3333, 100.0, 75.0, 100.0),
+    ] {
+        assert_eq!(metric(&s, by, "rms_f1"), f1, "{by:?} {s:#}");
+        assert_eq!(metric(&s, by, "rms_precision"), precision, "{by:?}");
+        assert_eq!(metric(&s, by, "rms_recall"), recall, "{by:?}");
+        assert_eq!(metric(&s, by, "rnss"), rnss, "{by:?}");
+    }
+    let records = predictions(&dir);
+    let mut ids: Vec<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![
+            "augmented-multi_col_20396.png",
+            "augmented-two_col_103562.png",
+            "human-41699051005347.png",
+            "human-5090.png",
+            "human-8127.png",
+            "human-OECD_GDP_HUN_000031.png",
+        ]
+    );
+    let oecd = records
+        .iter()
+        .find(|r| r["id"] == "human-OECD_GDP_HUN_000031.png")
+        .unwrap();
+    assert_eq!(oecd["how"], "unparsed", "{oecd}");
+
+    // The VLMEvalKit copy ships no tables: every chart is an invalid row saying so.
+    let tsv =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chartqa/tsv/ChartQA_TEST.tsv");
+    let out_dir = tmp.path().join("runs-tsv");
+    let out = run(&tsv, &out_dir).await;
+    ok(&out);
+    let dir = run_dir(&out_dir);
+    let s = summary(&dir);
+    assert_eq!(s["counts"]["answered"], 0, "{s:#}");
+    assert_eq!(s["counts"]["invalid"], 6, "{s:#}");
+    let invalid = read(&dir, "invalid.jsonl");
+    assert_eq!(invalid.lines().count(), 6, "{invalid}");
+    for line in invalid.lines() {
+        assert!(
+            line.contains("no gold table")
+                && line.contains("tables/")
+                && line.contains("ChartQA_TEST.tsv"),
+            "{line}"
+        );
     }
 }
 
