@@ -6,7 +6,8 @@
 //! A mapping only says which formats it reads, opens them as rows (with the shared format
 //! readers: [`super::tsv`], [`super::parquet`], [`super::json_list`], [`super::row`]) and
 //! turns a row into an item. Everything that was once copied into each mapping lives here, so
-//! a new benchmark is one mapping file and one line in [`super::open`].
+//! a new benchmark is a suite card and one mapping file, registered by its `Benchmark`
+//! variant (the card's name for it) and one line in [`super::open`].
 //!
 //! Streaming is kept: rows are pulled one at a time and nothing here holds more than the
 //! state its policy needs: the ids seen so far ([`Repeats::Suffixed`]), the ids of the
