@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn bench_dir() -> PathBuf {
-    evalkit::suite::locate::cache_dir().join("bench")
+    evalkit::paths::cache_dir().join("bench")
 }
 
 /// The release evalkit binary beside this example (target/release/examples/bench).

@@ -9,6 +9,7 @@
 pub mod adapter;
 pub mod card;
 pub mod journal;
+pub mod paths;
 pub mod report;
 pub mod run;
 pub mod sandbox;

@@ -39,10 +39,17 @@ fn options(seed: u64, charts: usize) -> Options {
 }
 
 fn items(format: Format, path: PathBuf) -> Vec<Item> {
-    evalkit::suite::open(Benchmark::Synthchart, &ResolvedSource { format, path })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect()
+    evalkit::suite::open(
+        Benchmark::Synthchart,
+        &ResolvedSource {
+            format,
+            path,
+            unit: evalkit::suite::Unit::Question,
+        },
+    )
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
 }
 
 fn questions(dir: &Path) -> Vec<serde_json::Value> {

@@ -1,4 +1,7 @@
 //! Suite cards: where a benchmark's data lives, its format, prompt, scorer and breakdowns.
+//!
+//! The card owns the names it is written in ([`Benchmark`], [`Format`], [`DataRoot`]) so that
+//! it stands on nothing above it; `suite` re-exports them for the loaders.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +9,79 @@ use serde::{Deserialize, Serialize};
 
 use super::model::stem;
 use super::{field_error, parse_toml};
-use crate::suite::{Benchmark, Format};
+
+/// The on-disk formats evalkit reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// VLMEvalKit's TSV (base64 images, option columns, image references).
+    VlmevalkitTsv,
+    /// Hugging Face datasets parquet (a file or a directory of shards).
+    HfParquet,
+    /// ChartQA's official release: `test_human.json`, `test_augmented.json`, `png/`.
+    ChartqaJson,
+    /// A benchmark's own official release layout (PlotQA, FigureQA, CharXiv, ReachQA):
+    /// the benchmark's mapping knows the files.
+    Official,
+}
+
+impl Format {
+    pub const NAMES: &'static [&'static str] =
+        &["vlmevalkit-tsv", "hf-parquet", "chartqa-json", "official"];
+}
+
+/// Which benchmark's row mapping to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Benchmark {
+    Chartqa,
+    Plotqa,
+    Figureqa,
+    Mmstar,
+    Mathvista,
+    Ai2d,
+    Charxiv,
+    Chartbench,
+    Reachqa,
+    Hallusionbench,
+    Synthchart,
+}
+
+impl Benchmark {
+    pub const NAMES: &'static [&'static str] = &[
+        "chartqa",
+        "plotqa",
+        "figureqa",
+        "mmstar",
+        "mathvista",
+        "ai2d",
+        "charxiv",
+        "chartbench",
+        "reachqa",
+        "hallusionbench",
+        "synthchart",
+    ];
+}
+
+/// What one item of a suite is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// One item per question (the default).
+    #[default]
+    Question,
+    /// One item per chart: a chart's questions become one item whose id is the chart's, for
+    /// tasks about the chart itself (chart-to-table, scored against the chart's gold table).
+    /// The prompt then holds no `{question}`.
+    Chart,
+}
+
+impl Unit {
+    /// Whether this is the default, one item per question (left out when a card is written).
+    pub fn is_question(&self) -> bool {
+        *self == Unit::Question
+    }
+}
 
 /// Which directory a relative source path is under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +145,10 @@ pub struct SuiteCard {
     pub scorer: String,
     /// The prompt template: `{question}`, `{hint}`, `{options}` are filled per item.
     pub prompt: String,
+    /// `question` (default): one item per question; `chart`: one item per chart, for tasks
+    /// about the chart itself (the prompt then has no `{question}`).
+    #[serde(default, skip_serializing_if = "Unit::is_question")]
+    pub unit: Unit,
     /// Item fields to break scores down by (e.g. `split`, `category`).
     #[serde(default)]
     pub breakdown: Vec<String>,
@@ -92,54 +171,34 @@ pub struct SuiteCard {
 }
 
 impl SuiteCard {
-    /// Reads and validates a suite card.
+    /// Reads a suite card and checks what the card alone can tell (syntax, required fields,
+    /// the prompt's placeholder, at least one source). The scorer and the group and macro
+    /// metrics built on its figures are checked by `score::check_suite_card`.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let mut card: SuiteCard = parse_toml(path)?;
         card.path = path.to_path_buf();
         if card.name.is_empty() {
             card.name = stem(path);
         }
-        if let Err(e) = crate::score::by_name(&card.scorer) {
-            return Err(field_error(
-                path,
-                "scorer",
-                &format!("must name a scorer ({e})"),
-                format!("{:?}", card.scorer),
-            ));
-        }
-        if !card.prompt.contains("{question}") {
-            return Err(field_error(
-                path,
-                "prompt",
-                "must contain {question}",
-                format!("{:?}", card.prompt),
-            ));
-        }
-        let metrics = crate::score::by_name(&card.scorer)
-            .map(|s| s.metric_names())
-            .unwrap_or_default();
-        let known = |m: &str| metrics.contains(&m);
-        for g in &card.group_metrics {
-            if g.name.is_empty() || g.by.is_empty() || !known(&g.metric) {
+        match (card.unit, card.prompt.contains("{question}")) {
+            (Unit::Question, false) => {
                 return Err(field_error(
                     path,
-                    "group_metric",
-                    &format!(
-                        "needs a name, a non-empty `by` list and a `metric` among {metrics:?}"
-                    ),
-                    format!("{g:?}"),
+                    "prompt",
+                    "must contain {question}",
+                    format!("{:?}", card.prompt),
                 ));
             }
-        }
-        for m in &card.macro_metrics {
-            if m.name.is_empty() || m.over.is_empty() || !known(&m.metric) {
+            (Unit::Chart, true) => {
                 return Err(field_error(
                     path,
-                    "macro_metric",
-                    &format!("needs a name, an `over` field and a `metric` among {metrics:?}"),
-                    format!("{m:?}"),
+                    "prompt",
+                    "must not contain {question} when `unit = \"chart\"` (one item stands for all \
+                     the questions of a chart); ask about the chart itself",
+                    format!("{:?}", card.prompt),
                 ));
             }
+            _ => {}
         }
         if card.sources.is_empty() {
             return Err(field_error(
@@ -176,6 +235,19 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_card_asks_about_the_chart() {
+        let card = load_str(&format!(
+            "unit = \"chart\"\nbenchmark = \"synthchart\"\nscorer = \"chart_to_table\"\nprompt = \"Table?\"\n{SOURCE}"
+        ))
+        .unwrap();
+        assert_eq!(card.unit, Unit::Chart);
+        assert_eq!(
+            load_str(&format!("{MINIMAL}{SOURCE}")).unwrap().unit,
+            Unit::Question
+        );
+    }
+
+    #[test]
     fn every_bad_field_names_the_file_and_field() {
         let cases = [
             (MINIMAL.to_string(), "source"),
@@ -185,12 +257,6 @@ mod tests {
                     "benchmark = \"chartqz\"\nscorer = \"relaxed_accuracy\"\nprompt = \"{{question}}\"\n{SOURCE}"
                 ),
                 "benchmark",
-            ),
-            (
-                format!(
-                    "benchmark = \"chartqa\"\nscorer = \"nope\"\nprompt = \"{{question}}\"\n{SOURCE}"
-                ),
-                "scorer",
             ),
             (
                 format!(
@@ -230,29 +296,13 @@ mod tests {
             ),
             (
                 format!(
-                    "{MINIMAL}{SOURCE}[[group_metric]]\nname = \"fAcc\"\nmetric = \"nope\"\nby = [\"a\"]\n"
-                ),
-                "group_metric",
-            ),
-            (
-                format!(
-                    "{MINIMAL}{SOURCE}[[group_metric]]\nname = \"fAcc\"\nmetric = \"relaxed_accuracy\"\nby = []\n"
-                ),
-                "group_metric",
-            ),
-            (
-                format!(
-                    "{MINIMAL}{SOURCE}[[macro_metric]]\nname = \"m\"\nmetric = \"relaxed_accuracy\"\nover = \"\"\n"
-                ),
-                "macro_metric",
-            ),
-            (
-                format!(
                     "{MINIMAL}{SOURCE}[[macro_metric]]\nname = \"m\"\nmetric = \"relaxed_accuracy\"\n"
                 ),
                 "over",
             ),
             (format!("{MINIMAL}{SOURCE}how_to_get = 5\n"), "how_to_get"),
+            (format!("unit = \"table\"\n{MINIMAL}{SOURCE}"), "unit"),
+            (format!("unit = \"chart\"\n{MINIMAL}{SOURCE}"), "prompt"),
         ];
         for (text, field) in cases {
             let err = load_str(&text).unwrap_err().to_string();

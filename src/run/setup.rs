@@ -37,9 +37,11 @@ pub fn model_card(name: &str) -> anyhow::Result<ModelCard> {
     ModelCard::load(&find::resolve(CardKind::Model, name)?)
 }
 
-/// Loads a suite card by name or path.
+/// Loads a suite card by name or path and checks its scorer and metrics.
 pub fn suite_card(name: &str) -> anyhow::Result<SuiteCard> {
-    SuiteCard::load(&find::resolve(CardKind::Suite, name)?)
+    let card = SuiteCard::load(&find::resolve(CardKind::Suite, name)?)?;
+    crate::score::check_suite_card(&card)?;
+    Ok(card)
 }
 
 /// Builds the adapter a model card describes.

@@ -33,7 +33,7 @@ impl DiskCache {
 
     /// `$EVALKIT_CACHE/requests`.
     pub fn default_dir() -> PathBuf {
-        crate::suite::locate::cache_dir().join("requests")
+        crate::paths::cache_dir().join("requests")
     }
 
     fn path(&self, hash: &str) -> Option<PathBuf> {

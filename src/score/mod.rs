@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::card::field_error;
+use crate::card::suite::SuiteCard;
 use crate::suite::item::Choice;
 
 /// How an item's answer was decided.
@@ -109,3 +111,101 @@ pub const NAMES: &[&str] = &[
     "chartbench",
     "chart_to_table",
 ];
+
+/// Checks what a suite card says about scoring, which the card cannot check by itself (the
+/// card sits below the scorers): `scorer` names a scorer, and every `[[group_metric]]` and
+/// `[[macro_metric]]` has a name, its grouping fields and a `metric` the scorer fills. Call
+/// it right after [`SuiteCard::load`]; errors name the card's file and field.
+pub fn check_suite_card(card: &SuiteCard) -> anyhow::Result<()> {
+    let path = card.path.as_path();
+    let scorer = by_name(&card.scorer).map_err(|e| {
+        field_error(
+            path,
+            "scorer",
+            &format!("must name a scorer ({e})"),
+            format!("{:?}", card.scorer),
+        )
+    })?;
+    let metrics = scorer.metric_names();
+    let known = |m: &str| metrics.contains(&m);
+    for g in &card.group_metrics {
+        if g.name.is_empty() || g.by.is_empty() || !known(&g.metric) {
+            return Err(field_error(
+                path,
+                "group_metric",
+                &format!("needs a name, a non-empty `by` list and a `metric` among {metrics:?}"),
+                format!("{g:?}"),
+            ));
+        }
+    }
+    for m in &card.macro_metrics {
+        if m.name.is_empty() || m.over.is_empty() || !known(&m.metric) {
+            return Err(field_error(
+                path,
+                "macro_metric",
+                &format!("needs a name, an `over` field and a `metric` among {metrics:?}"),
+                format!("{m:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads a suite card from `text` and checks it as a run does.
+    fn load_and_check(text: &str) -> anyhow::Result<SuiteCard> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, text)?;
+        let card = SuiteCard::load(&path)?;
+        check_suite_card(&card)?;
+        Ok(card)
+    }
+
+    const MINIMAL: &str =
+        "benchmark = \"chartqa\"\nscorer = \"relaxed_accuracy\"\nprompt = \"{question}\"\n";
+    const SOURCE: &str = "[[source]]\nformat = \"vlmevalkit-tsv\"\npath = \"X.tsv\"\n";
+
+    #[test]
+    fn a_minimal_card_passes() {
+        assert!(load_and_check(&format!("{MINIMAL}{SOURCE}")).is_ok());
+    }
+
+    #[test]
+    fn every_bad_scoring_field_names_the_file_and_field() {
+        let cases = [
+            (
+                format!(
+                    "benchmark = \"chartqa\"\nscorer = \"nope\"\nprompt = \"{{question}}\"\n{SOURCE}"
+                ),
+                "scorer",
+            ),
+            (
+                format!(
+                    "{MINIMAL}{SOURCE}[[group_metric]]\nname = \"fAcc\"\nmetric = \"nope\"\nby = [\"a\"]\n"
+                ),
+                "group_metric",
+            ),
+            (
+                format!(
+                    "{MINIMAL}{SOURCE}[[group_metric]]\nname = \"fAcc\"\nmetric = \"relaxed_accuracy\"\nby = []\n"
+                ),
+                "group_metric",
+            ),
+            (
+                format!(
+                    "{MINIMAL}{SOURCE}[[macro_metric]]\nname = \"m\"\nmetric = \"relaxed_accuracy\"\nover = \"\"\n"
+                ),
+                "macro_metric",
+            ),
+        ];
+        for (text, field) in cases {
+            let err = load_and_check(&text).unwrap_err().to_string();
+            assert!(err.contains("s.toml"), "{err}");
+            assert!(err.contains(field), "{field}: {err}");
+        }
+    }
+}

@@ -16,10 +16,11 @@
 //! list the repeats in the same order. Fields: `question` (for the judge prompt), `category` when
 //! the source has it, and `source_id` (the TSV's `index`). The split is `test`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use super::item::{Choice, InvalidRow, Item, ItemStream};
+use super::item::{Choice, InvalidRow, Item, LoadResult};
 use super::parquet::ParquetDataset;
+use super::reader::{Mapping, Repeats};
 use super::row::{Row, RowStream, Value, require_columns};
 use super::{Format, ResolvedSource, tsv};
 
@@ -32,11 +33,21 @@ enum Form {
     Vlmevalkit,
 }
 
-/// Opens AI2D in either form as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    let path = &source.path;
-    let (rows, form): (RowStream, Form) = match source.format {
-        Format::HfParquet => {
+/// AI2D's mapping: which form is read.
+pub struct Ai2d {
+    form: Form,
+}
+
+impl Mapping for Ai2d {
+    const NAME: &'static str = "AI2D";
+    const FORMATS: &'static [Format] = &[Format::HfParquet, Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "Hugging Face parquet (lmms-lab/ai2d: a .parquet file or a \
+                                   directory of shards) or VLMEvalKit's AI2D_TEST.tsv";
+    const REPEATS: Repeats = Repeats::Suffixed;
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let path = &source.path;
+        let (rows, form) = if source.format == Format::HfParquet {
             let dataset = ParquetDataset::open(path)?;
             require_columns(
                 path,
@@ -44,33 +55,21 @@ pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
                 &["question", "options", "answer", "image"],
             )?;
             (dataset.rows(), Form::Hf)
-        }
-        Format::VlmevalkitTsv => (
-            tsv::open(path, &["image", "question", "answer"])?,
-            Form::Vlmevalkit,
-        ),
-        Format::ChartqaJson | Format::Official => anyhow::bail!(
-            "{}: AI2D is read from Hugging Face parquet (lmms-lab/ai2d) or VLMEvalKit's \
-             AI2D_TEST.tsv; give a .parquet file, a directory of parquet shards or a .tsv file",
-            path.display()
-        ),
-    };
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    let mut order = 0u64;
-    Ok(Box::new(rows.map(move |row| {
-        let mut item = item_from_row(&row?, form)?;
-        let count = seen.entry(item.id.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            item.id = format!("{}-{count}", item.id);
-        }
-        item.order = order;
-        order += 1;
-        Ok(item)
-    })))
+        } else {
+            (
+                tsv::open(path, &["image", "question", "answer"])?,
+                Form::Vlmevalkit,
+            )
+        };
+        Ok((Self { form }, rows))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item_from_row(&row, self.form)
+    }
 }
 
-/// One row as an item (the stream makes repeated ids unique and assigns the order).
+/// One row as an item (the reader numbers it and suffixes a repeated id).
 fn item_from_row(row: &Row, form: Form) -> Result<Item, InvalidRow> {
     let question = row.text("question")?.trim().to_string();
     let (choices, answer) = match form {
@@ -179,6 +178,11 @@ mod tests {
 
     use super::*;
 
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<Ai2d>(source)
+    }
+
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("ai2d")
     }
@@ -281,6 +285,7 @@ mod tests {
         let source = ResolvedSource {
             format: Format::Official,
             path: fixtures(),
+            unit: crate::suite::Unit::Question,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(

@@ -30,8 +30,9 @@
 
 use std::collections::BTreeMap;
 
-use super::item::{InvalidRow, Item, ItemStream};
-use super::row::Row;
+use super::item::{InvalidRow, Item, LoadResult};
+use super::reader::Mapping;
+use super::row::{Row, RowStream};
 use super::{Format, ResolvedSource, tsv};
 
 /// The instruction appended to a judgement question.
@@ -104,23 +105,23 @@ pub fn chart_family(chart_type: &str) -> Option<&'static str> {
 pub const ACC_PLUS: &str = "Acc+";
 pub const NQA: &str = "NQA";
 
-/// Opens ChartBench data as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    if source.format != Format::VlmevalkitTsv {
-        anyhow::bail!(
-            "{}: ChartBench is read from VLMEvalKit's ChartBench.tsv, not {:?}",
-            source.path.display(),
-            source.format
-        );
+/// ChartBench's mapping (one form, nothing to remember).
+pub struct ChartBench;
+
+impl Mapping for ChartBench {
+    const NAME: &'static str = "ChartBench";
+    const FORMATS: &'static [Format] = &[Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "VLMEvalKit's ChartBench.tsv";
+    const CHART_FIELDS: &'static [&'static str] = &["chart_type", "chart_family"];
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let rows = tsv::open(&source.path, &["image", "question", "answer", "QA_type"])?;
+        Ok((ChartBench, rows))
     }
-    let rows = tsv::open(&source.path, &["image", "question", "answer", "QA_type"])?;
-    let mut order = 0u64;
-    Ok(Box::new(rows.map(move |row| {
-        let mut item = item(&row?)?;
-        item.order = order;
-        order += 1;
-        Ok(item)
-    })))
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item(&row)
+    }
 }
 
 /// VLMEvalKit's split of an index into (pair id, position): `12_1` gives (`12`, 1); an index
@@ -217,6 +218,11 @@ mod tests {
     use super::super::row::Value;
     use super::*;
 
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<ChartBench>(source)
+    }
+
     fn fixtures() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chartbench")
     }
@@ -230,6 +236,7 @@ mod tests {
         let items: Vec<Item> = open(&ResolvedSource {
             format: Format::VlmevalkitTsv,
             path: fixtures().join("tsv/ChartBench.tsv"),
+            unit: crate::suite::Unit::Question,
         })
         .unwrap()
         .map(Result::unwrap)
@@ -349,6 +356,7 @@ mod tests {
             open(&ResolvedSource {
                 format: Format::Official,
                 path: fixtures(),
+                unit: crate::suite::Unit::Question,
             })
             .is_err()
         );

@@ -18,11 +18,11 @@
 //! of the same (split, question, answers) within one stream gets `-2`, `-3`, ... appended
 //! in stream order.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use super::item::{InvalidRow, Item, ItemStream};
+use super::item::{InvalidRow, Item, LoadResult};
 use super::parquet::ParquetDataset;
+use super::reader::{Mapping, Repeats};
 use super::row::{Row, RowStream, Value, read_inside};
 use super::{Format, ResolvedSource, tsv};
 
@@ -76,24 +76,58 @@ const VLMEVALKIT: Layout = Layout {
     source_id: Some("index"),
 };
 
-/// Opens ChartQA in any of its forms as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    let (rows, layout) = match source.format {
-        Format::ChartqaJson | Format::Official => (official_rows(&source.path)?, OFFICIAL),
-        Format::HfParquet => {
-            let dataset = ParquetDataset::open(&source.path)?;
-            let layout = parquet_layout(&source.path, dataset.columns())?;
-            (dataset.rows(), layout)
+/// ChartQA's mapping: where the form being read keeps each part of an item.
+pub struct ChartQa {
+    layout: Layout,
+}
+
+impl Mapping for ChartQa {
+    const NAME: &'static str = "ChartQA";
+    const FORMATS: &'static [Format] = &[
+        Format::ChartqaJson,
+        Format::Official,
+        Format::HfParquet,
+        Format::VlmevalkitTsv,
+    ];
+    const SOURCES: &'static str = "its official release (test_human.json, test_augmented.json, \
+                                   png/), Hugging Face parquet or VLMEvalKit's ChartQA_TEST.tsv";
+    const REPEATS: Repeats = Repeats::Suffixed;
+    const CHART_FIELDS: &'static [&'static str] = &["split", "source_id"];
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let (rows, layout) = match source.format {
+            Format::HfParquet => {
+                let dataset = ParquetDataset::open(&source.path)?;
+                let layout = parquet_layout(&source.path, dataset.columns())?;
+                (dataset.rows(), layout)
+            }
+            Format::VlmevalkitTsv => {
+                let l = VLMEVALKIT;
+                (
+                    tsv::open(&source.path, &[l.image, l.question, l.answers, l.split])?,
+                    l,
+                )
+            }
+            Format::ChartqaJson | Format::Official => (official_rows(&source.path)?, OFFICIAL),
+        };
+        Ok((Self { layout }, rows))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item_from_row(&row, &self.layout)
+    }
+
+    /// The official release names its charts: `{split}-{imgname}` (e.g. `human-8127.png`).
+    fn chart_id(&self, item: &Item) -> Option<String> {
+        if self.layout.source_id != OFFICIAL.source_id {
+            return None;
         }
-        Format::VlmevalkitTsv => {
-            let l = VLMEVALKIT;
-            (
-                tsv::open(&source.path, &[l.image, l.question, l.answers, l.split])?,
-                l,
-            )
-        }
-    };
-    Ok(items(rows, layout))
+        Some(format!(
+            "{}-{}",
+            item.split.as_deref()?,
+            item.fields.get("source_id")?
+        ))
+    }
 }
 
 /// Which Hugging Face layout the columns are.
@@ -113,16 +147,7 @@ fn parquet_layout(path: &Path, columns: &[String]) -> anyhow::Result<Layout> {
     })
 }
 
-/// Turns rows into items, numbering them and making ids unique within the stream.
-fn items(rows: RowStream, layout: Layout) -> ItemStream {
-    let mut ids = IdAssigner::default();
-    Box::new(rows.map(move |row| {
-        let item = item_from_row(&row?, &layout)?;
-        Ok(ids.assign(item))
-    }))
-}
-
-/// One row as an item (id and order are assigned by the stream).
+/// One row as an item (the reader numbers it and suffixes a repeated id).
 fn item_from_row(row: &Row, layout: &Layout) -> Result<Item, InvalidRow> {
     let split = split(row, layout.split)?;
     let question = row.text(layout.question)?.trim().to_string();
@@ -191,26 +216,6 @@ pub fn base_id(split: &str, question: &str, answers: &[String]) -> String {
     }
     let hex = hasher.finalize().to_hex();
     format!("{split}-{}", &hex[..12])
-}
-
-/// Numbers items in stream order and suffixes repeated ids with `-2`, `-3`, ...
-#[derive(Default)]
-struct IdAssigner {
-    seen: HashMap<String, u32>,
-    next_order: u64,
-}
-
-impl IdAssigner {
-    fn assign(&mut self, mut item: Item) -> Item {
-        let count = self.seen.entry(item.id.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            item.id = format!("{}-{count}", item.id);
-        }
-        item.order = self.next_order;
-        self.next_order += 1;
-        item
-    }
 }
 
 /// The official release's entries as rows, human then augmented, each with `split` and
@@ -287,6 +292,11 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<ChartQa>(source)
+    }
 
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("chartqa")
@@ -393,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_split_question_answers_hashes_with_repeat_suffixes() {
+    fn ids_are_split_question_answers_hashes() {
         let id = base_id("human", "What is the value?", &["12".into()]);
         assert!(
             id.starts_with("human-") && id.len() == "human-".len() + 12,
@@ -407,25 +417,7 @@ mod tests {
             id,
             base_id("human", "What is the value?", &["1".into(), "2".into()])
         );
-        let mut ids = IdAssigner::default();
-        let item = |id: &str| Item {
-            id: id.into(),
-            ..Default::default()
-        };
-        let got: Vec<(String, u64)> = ["a", "b", "a", "a"]
-            .iter()
-            .map(|i| ids.assign(item(i)))
-            .map(|i| (i.id, i.order))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("a".into(), 0),
-                ("b".into(), 1),
-                ("a-2".into(), 2),
-                ("a-3".into(), 3)
-            ]
-        );
+        // The repeat suffixes themselves are the reader's (`reader::tests`).
     }
 
     #[test]
@@ -531,6 +523,7 @@ mod tests {
         let source = ResolvedSource {
             format: Format::VlmevalkitTsv,
             path: fixtures().join("bad/tsv/mangled_header.tsv"),
+            unit: crate::suite::Unit::Question,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(
@@ -591,6 +584,7 @@ mod tests {
             let source = ResolvedSource {
                 format,
                 path: fixtures().join(rel),
+                unit: crate::suite::Unit::Question,
             };
             assert!(open(&source).is_err(), "{rel}");
         }

@@ -41,12 +41,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::item::{ImageData, InvalidRow, Item, ItemStream, LoadResult};
-use super::row::{Row, RowStream, Value, read_inside, read_json};
-use super::{Format, ResolvedSource, tsv};
-use crate::score::charxiv::{
+use super::charxiv_templates::{
     inst_category_name, inst_category_number, question_type, sections, skill,
 };
+use super::item::{ImageData, InvalidRow, Item, LoadResult};
+use super::reader::{Items, Mapping};
+use super::row::{Row, RowStream, Value, read_inside, read_json};
+use super::{Format, ResolvedSource, tsv};
 
 const DESCRIPTIVE: &str = "descriptive";
 const REASONING: &str = "reasoning";
@@ -112,24 +113,78 @@ pub fn reasoning_question(category: u8, query: &str, answer: &str) -> Option<Str
     Some(with_number.replacen("{question}", query, 1))
 }
 
-/// Opens CharXiv data as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    match source.format {
-        Format::Official => official(&source.path),
-        Format::VlmevalkitTsv => from_tsv(&source.path),
-        Format::HfParquet | Format::ChartqaJson => anyhow::bail!(
-            "{}: CharXiv is read from its official release (data/descriptive_val.json, \
-             data/reasoning_val.json, images/) or VLMEvalKit's CharXiv_descriptive_val.tsv / \
-             CharXiv_reasoning_val.tsv, not from {}",
-            source.path.display(),
-            crate::suite::locate::format_name(source.format)
-        ),
+/// CharXiv's mapping: for the official release, its images and figure subjects; for a TSV,
+/// what its file name says and each figure's count of descriptive rows so far.
+pub struct CharXiv {
+    /// `images/` and figure id -> subject, when reading the official release.
+    release: Option<(PathBuf, HashMap<String, String>)>,
+    /// The half a TSV's file name says it holds.
+    file_mode: Option<&'static str>,
+    /// Descriptive rows seen per figure (a TSV without `subq_idx`).
+    seen: HashMap<String, u32>,
+}
+
+impl Mapping for CharXiv {
+    const NAME: &'static str = "CharXiv";
+    const FORMATS: &'static [Format] = &[Format::Official, Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "its official release (data/descriptive_val.json, \
+                                   data/reasoning_val.json, images/) or VLMEvalKit's \
+                                   CharXiv_descriptive_val.tsv / CharXiv_reasoning_val.tsv";
+    const CHART_FIELDS: &'static [&'static str] = &["figure_id", "subject"];
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        if source.format == Format::VlmevalkitTsv {
+            return from_tsv(&source.path);
+        }
+        official(&source.path)
+    }
+
+    /// A descriptive entry of the release holds (usually four) questions on one figure.
+    fn items(&mut self, row: Row) -> Items {
+        let descriptive = matches!(row.get(SPLIT), Some(Value::Str(s)) if s == DESCRIPTIVE);
+        match &self.release {
+            Some((images, subjects)) if descriptive => {
+                let key = entry_key(&row);
+                let subject = subjects.get(&key).cloned();
+                Items::many(descriptive_entry(&row, &key, images, subject))
+            }
+            _ => Items::one(self.item(row)),
+        }
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        match &self.release {
+            Some((images, subjects)) => {
+                let key = entry_key(&row);
+                let subject = subjects.get(&key).cloned();
+                reasoning_entry(&row, &key, images, subject)
+            }
+            None => self.tsv_item(&row),
+        }
+    }
+
+    /// Figures are named by their id (`figure_id`), when the data gives it.
+    fn chart_id(&self, item: &Item) -> Option<String> {
+        item.fields.get("figure_id").map(|f| format!("figure-{f}"))
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Official release
 // ---------------------------------------------------------------------------------------------
+
+/// The fields the release's rows add to each entry: the key it is filed under and the half
+/// (`descriptive` | `reasoning`) its file holds.
+const KEY: &str = "key";
+const SPLIT: &str = "split";
+
+/// The key an entry of the release is filed under.
+fn entry_key(row: &Row) -> String {
+    match row.get(KEY) {
+        Some(Value::Str(key)) => key.clone(),
+        _ => String::new(),
+    }
+}
 
 /// The annotation files to read, the image directory and the figure subjects.
 struct Release {
@@ -138,43 +193,34 @@ struct Release {
     subjects: HashMap<String, String>,
 }
 
-fn official(path: &Path) -> anyhow::Result<ItemStream> {
+/// The release's entries as rows, descriptive first, each with its `key` and `split`.
+fn official(path: &Path) -> anyhow::Result<(CharXiv, RowStream)> {
     let release = locate_release(path)?;
-    let mut parts: Vec<ItemStream> = Vec::new();
+    let mut files = Vec::new();
     for (file, mode) in &release.files {
-        let entries = read_entries(file)?;
-        let images = release.images.clone();
-        let subjects = release.subjects.clone();
-        let file = file.clone();
-        let mode = *mode;
-        let items = entries
+        files.push((file.clone(), *mode, read_entries(file)?));
+    }
+    let rows = files.into_iter().flat_map(|(file, mode, entries)| {
+        entries
             .into_iter()
             .enumerate()
-            .flat_map(move |(n, (key, entry))| {
-                let row = Row {
-                    source: format!("{}:{}", file.display(), n + 1),
-                    fields: match Value::from_json(entry) {
-                        Value::Struct(fields) => fields,
-                        _ => BTreeMap::new(),
-                    },
+            .map(move |(n, (key, entry))| {
+                let mut row = Row::new(format!("{}:{}", file.display(), n + 1));
+                let Value::Struct(fields) = Value::from_json(entry) else {
+                    return Err(row.invalid(format!("entry {key:?} is not a JSON object")));
                 };
-                let subject = subjects.get(&key).cloned();
-                let results = match mode {
-                    DESCRIPTIVE => descriptive_entry(&row, &key, &images, subject),
-                    _ => vec![reasoning_entry(&row, &key, &images, subject)],
-                };
-                results.into_iter()
-            });
-        parts.push(Box::new(items));
-    }
-    let mut order = 0u64;
-    Ok(Box::new(parts.into_iter().flatten().map(move |r| {
-        r.map(|mut item| {
-            item.order = order;
-            order += 1;
-            item
-        })
-    })))
+                row.fields = fields;
+                row.fields.insert(KEY.into(), Value::Str(key));
+                row.fields.insert(SPLIT.into(), Value::Str(mode.into()));
+                Ok(row)
+            })
+    });
+    let mapping = CharXiv {
+        release: Some((release.images, release.subjects)),
+        file_mode: None,
+        seen: HashMap::new(),
+    };
+    Ok((mapping, Box::new(rows)))
 }
 
 /// Finds the annotation files, images and metadata from what `--data` names.
@@ -312,9 +358,6 @@ fn kind(v: &serde_json::Value) -> &'static str {
 
 /// The entry's figure id (`figure_id`, else the key it is filed under).
 fn figure_id(row: &Row, key: &str) -> Result<String, InvalidRow> {
-    if row.fields.is_empty() {
-        return Err(row.invalid(format!("entry {key:?} is not a JSON object")));
-    }
     Ok(row
         .opt_text("figure_id")?
         .unwrap_or_else(|| key.to_string()))
@@ -485,7 +528,7 @@ fn reasoning_fields(
 // VLMEvalKit TSV
 // ---------------------------------------------------------------------------------------------
 
-fn from_tsv(path: &Path) -> anyhow::Result<ItemStream> {
+fn from_tsv(path: &Path) -> anyhow::Result<(CharXiv, RowStream)> {
     let rows = tsv::open(path, &["image", "question"])?;
     let name = path
         .file_name()
@@ -499,40 +542,16 @@ fn from_tsv(path: &Path) -> anyhow::Result<ItemStream> {
     } else {
         None
     };
-    Ok(Box::new(TsvItems {
-        rows,
+    let mapping = CharXiv {
+        release: None,
         file_mode,
         seen: HashMap::new(),
-        order: 0,
-    }))
+    };
+    Ok((mapping, rows))
 }
 
-/// TSV rows as items, counting each figure's descriptive questions for their ids.
-struct TsvItems {
-    rows: RowStream,
-    file_mode: Option<&'static str>,
-    seen: HashMap<String, u32>,
-    order: u64,
-}
-
-impl Iterator for TsvItems {
-    type Item = LoadResult;
-
-    fn next(&mut self) -> Option<LoadResult> {
-        let row = match self.rows.next()? {
-            Ok(row) => row,
-            Err(invalid) => return Some(Err(invalid)),
-        };
-        let mut result = self.tsv_item(&row);
-        if let Ok(item) = &mut result {
-            item.order = self.order;
-            self.order += 1;
-        }
-        Some(result)
-    }
-}
-
-impl TsvItems {
+impl CharXiv {
+    /// One TSV row as an item, counting each figure's descriptive rows for their ids.
     fn tsv_item(&mut self, row: &Row) -> LoadResult {
         let index = row.text("index")?;
         let question = row.text("question")?;
@@ -627,6 +646,11 @@ impl TsvItems {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<CharXiv>(source)
+    }
 
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("charxiv")
@@ -786,6 +810,7 @@ mod tests {
         let items: Vec<Item> = open(&ResolvedSource {
             format: Format::VlmevalkitTsv,
             path,
+            unit: crate::suite::Unit::Question,
         })
         .unwrap()
         .map(Result::unwrap)
@@ -826,6 +851,7 @@ mod tests {
         let results: Vec<LoadResult> = open(&ResolvedSource {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
+            unit: crate::suite::Unit::Question,
         })
         .unwrap()
         .collect();
@@ -874,6 +900,7 @@ mod tests {
             let err = open(&ResolvedSource {
                 format,
                 path: path.clone(),
+                unit: crate::suite::Unit::Question,
             })
             .err()
             .unwrap_or_else(|| panic!("{} opened", path.display()))
@@ -889,6 +916,7 @@ mod tests {
         let err = open(&ResolvedSource {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
+            unit: crate::suite::Unit::Question,
         })
         .err()
         .unwrap()

@@ -26,9 +26,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::item::{ImageData, InvalidRow, Item, ItemStream};
-use super::plotqa::JsonList;
-use super::row::{Row, Value, read_inside};
+use super::item::{ImageData, InvalidRow, Item, LoadResult};
+use super::json_list::JsonList;
+use super::reader::{Mapping, Repeats};
+use super::row::{Row, RowStream, Value, read_inside};
 use super::{Format, ResolvedSource};
 
 /// The 15 question templates by `question_id` (FigureQA paper, table 1): 0-5 for bar and pie
@@ -55,55 +56,69 @@ pub const QUESTION_KINDS: [&str; 15] = [
 /// FigureQA's placeholder for a question about one colour.
 const NO_COLOUR: &str = "--None--";
 
-/// Opens FigureQA data as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    if source.format != Format::Official {
-        anyhow::bail!(
-            "{}: FigureQA is read from its official release (a split directory with \
-             qa_pairs.json, png/ and optionally annotations.json), not {:?}",
-            source.path.display(),
-            source.format
-        );
-    }
-    let (dir, file) = if source.path.is_file() {
-        let dir = source
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        (dir, source.path.clone())
-    } else {
-        (source.path.clone(), source.path.join("qa_pairs.json"))
-    };
-    if !file.is_file() {
-        anyhow::bail!(
-            "{}: no qa_pairs.json; a FigureQA split directory holds qa_pairs.json, png/ and \
-             annotations.json",
-            dir.display()
-        );
-    }
-    let types = figure_types(&dir.join("annotations.json"))?;
-    let list = JsonList::open(&file, "qa_pairs")?;
-    let png = dir.join("png");
-    let display = file.display().to_string();
-    let mut mapper = Mapper {
-        png,
-        types,
-        last_image: None,
-        seen: HashMap::new(),
-        next_order: 0,
-    };
-    Ok(Box::new(list.map(move |entry| {
-        let (n, json) = entry.map_err(|e| e.invalid_row(&display))?;
-        let mut row = Row::new(format!("{display}:{n}"));
-        let Value::Struct(fields) = Value::from_json(json) else {
-            return Err(row.invalid(
-                "entry is not a JSON object {question_string, question_id, answer, image_index, ...}",
-            ));
+/// FigureQA's mapping: the release's `png/`, the figure types, the last image read.
+pub struct FigureQa {
+    png: PathBuf,
+    types: HashMap<i64, String>,
+    last_image: Option<(i64, ImageData)>,
+}
+
+impl Mapping for FigureQa {
+    const NAME: &'static str = "FigureQA";
+    const FORMATS: &'static [Format] = &[Format::Official];
+    const SOURCES: &'static str = "its official release (a split directory with qa_pairs.json, \
+                                   png/ and optionally annotations.json)";
+    const REPEATS: Repeats = Repeats::SuffixedPerChart;
+    const CHART_FIELDS: &'static [&'static str] = &["figure_type", "source_id"];
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let (dir, file) = if source.path.is_file() {
+            let dir = source
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            (dir, source.path.clone())
+        } else {
+            (source.path.clone(), source.path.join("qa_pairs.json"))
         };
-        row.fields = fields;
-        mapper.item(&row)
-    })))
+        if !file.is_file() {
+            anyhow::bail!(
+                "{}: no qa_pairs.json; a FigureQA split directory holds qa_pairs.json, png/ and \
+                 annotations.json",
+                dir.display()
+            );
+        }
+        let types = figure_types(&dir.join("annotations.json"))?;
+        let list = JsonList::open(&file, "qa_pairs")?;
+        let display = file.display().to_string();
+        let rows = list.map(move |entry| {
+            let (n, json) = entry.map_err(|e| e.invalid_row(&display))?;
+            let mut row = Row::new(format!("{display}:{n}"));
+            let Value::Struct(fields) = Value::from_json(json) else {
+                return Err(row.invalid(
+                    "entry is not a JSON object {question_string, question_id, answer, image_index, ...}",
+                ));
+            };
+            row.fields = fields;
+            Ok(row)
+        });
+        let mapping = Self {
+            png: dir.join("png"),
+            types,
+            last_image: None,
+        };
+        Ok((mapping, Box::new(rows)))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        self.item_from_row(&row)
+    }
+
+    /// Figures are named by their `image_index`: `figure-<index>`.
+    fn chart_id(&self, item: &Item) -> Option<String> {
+        item.fields.get("source_id").map(|i| format!("figure-{i}"))
+    }
 }
 
 /// `image_index -> type` from `annotations.json`, if the file exists. Entries without both
@@ -131,18 +146,9 @@ fn figure_types(path: &Path) -> anyhow::Result<HashMap<i64, String>> {
     Ok(types)
 }
 
-/// Turns entries into items: images cached per figure, ids numbered per figure.
-struct Mapper {
-    png: PathBuf,
-    types: HashMap<i64, String>,
-    last_image: Option<(i64, ImageData)>,
-    /// Ids given so far on the current figure.
-    seen: HashMap<String, u32>,
-    next_order: u64,
-}
-
-impl Mapper {
-    fn item(&mut self, row: &Row) -> Result<Item, InvalidRow> {
+impl FigureQa {
+    /// One entry as an item (the reader numbers it and suffixes a repeat on the same figure).
+    fn item_from_row(&mut self, row: &Row) -> Result<Item, InvalidRow> {
         let image_index = row.int("image_index")?;
         let question = row.text("question_string")?.trim().to_string();
         let question_id = row.int("question_id")?;
@@ -173,16 +179,9 @@ impl Mapper {
         if let Some(t) = self.types.get(&image_index) {
             fields.insert("figure_type".to_string(), t.clone());
         }
-        let count = self.seen.entry(id.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            id = format!("{id}-{count}");
-        }
-        let order = self.next_order;
-        self.next_order += 1;
         Ok(Item {
             id,
-            order,
+            order: 0,
             source: row.source.clone(),
             question,
             hint: None,
@@ -194,8 +193,7 @@ impl Mapper {
         })
     }
 
-    /// The figure's image, read once per run of questions about it; a new figure resets the
-    /// ids remembered for repeats.
+    /// The figure's image, read once per run of questions about it.
     fn image(&mut self, index: i64) -> Result<ImageData, String> {
         if let Some((i, image)) = &self.last_image
             && *i == index
@@ -203,7 +201,6 @@ impl Mapper {
             return Ok(image.clone());
         }
         let image = ImageData::from_bytes(read_inside(&self.png, &format!("{index}.png"))?)?;
-        self.seen.clear();
         self.last_image = Some((index, image.clone()));
         Ok(image)
     }
@@ -217,6 +214,11 @@ fn id_part(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<FigureQa>(source)
+    }
 
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("figureqa")
@@ -331,6 +333,7 @@ mod tests {
                 open(&ResolvedSource {
                     format,
                     path: tmp.path().to_path_buf(),
+                    unit: crate::suite::Unit::Question,
                 })
                 .is_err()
             );
@@ -340,6 +343,7 @@ mod tests {
         let err = open(&ResolvedSource {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
+            unit: crate::suite::Unit::Question,
         })
         .err()
         .unwrap()

@@ -23,10 +23,10 @@
 //! official benchmark has questions without a figure, `visual_input = 0`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use super::item::{InvalidRow, Item, ItemStream};
-use super::row::Row;
+use super::item::{InvalidRow, Item, LoadResult};
+use super::reader::Mapping;
+use super::row::{Row, RowStream};
 use super::{Format, ResolvedSource, tsv};
 
 /// The grouping fields, named as VLMEvalKit names them.
@@ -34,30 +34,25 @@ pub const SET_ID: &str = "set_id";
 pub const FIGURE_ID: &str = "figure_id";
 pub const QUESTION_ID: &str = "question_id";
 
-/// Opens HallusionBench data as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    if source.format != Format::VlmevalkitTsv {
-        anyhow::bail!(
-            "{}: HallusionBench is read from VLMEvalKit's HallusionBench.tsv, not {:?}",
-            source.path.display(),
-            source.format
-        );
-    }
-    let rows = open_tsv(&source.path)?;
-    let mut order = 0u64;
-    Ok(Box::new(rows.map(move |row| {
-        let mut item = item(&row?)?;
-        item.order = order;
-        order += 1;
-        Ok(item)
-    })))
-}
+/// HallusionBench's mapping (one form, nothing to remember).
+pub struct HallusionBench;
 
-fn open_tsv(path: &Path) -> anyhow::Result<super::row::RowStream> {
-    tsv::open(
-        path,
-        &["image", "question", "answer", "category", "l2-category"],
-    )
+impl Mapping for HallusionBench {
+    const NAME: &'static str = "HallusionBench";
+    const FORMATS: &'static [Format] = &[Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "VLMEvalKit's HallusionBench.tsv";
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let rows = tsv::open(
+            &source.path,
+            &["image", "question", "answer", "category", "l2-category"],
+        )?;
+        Ok((HallusionBench, rows))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item(&row)
+    }
 }
 
 fn item(row: &Row) -> Result<Item, InvalidRow> {
@@ -128,6 +123,11 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<HallusionBench>(source)
+    }
 
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("hallusionbench")
@@ -206,6 +206,7 @@ mod tests {
         let source = ResolvedSource {
             format: Format::Official,
             path: fixtures(),
+            unit: crate::suite::Unit::Question,
         };
         assert!(open(&source).is_err());
         let tmp = tempfile::tempdir().unwrap();
@@ -214,6 +215,7 @@ mod tests {
         let err = open(&ResolvedSource {
             format: Format::VlmevalkitTsv,
             path,
+            unit: crate::suite::Unit::Question,
         })
         .err()
         .unwrap()

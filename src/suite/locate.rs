@@ -1,43 +1,24 @@
-//! Finding a suite's data on disk: the card's sources under `$EVALKIT_DATA` or `$LMUData`,
-//! or a path given with `--data` (whose format is detected), and fingerprints of the files
-//! used, for the manifest.
+//! Finding a suite's data on disk: the card's sources under `$EVALKIT_DATA` or `$LMUData`
+//! (see [`crate::paths`]), or a path given with `--data` (whose format is detected), and
+//! fingerprints of the files used, for the manifest.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Format, ResolvedSource};
+use super::{Format, ResolvedSource, Unit};
 use crate::card::suite::{DataRoot, SuiteCard};
-
-/// `$EVALKIT_DATA`, default `~/.cache/evalkit/data`.
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("EVALKIT_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache_dir().join("data"))
-}
-
-/// `~/.cache/evalkit` (or `$EVALKIT_CACHE`).
-pub fn cache_dir() -> PathBuf {
-    std::env::var_os("EVALKIT_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("evalkit")))
-        .unwrap_or_else(|| PathBuf::from(".evalkit-cache"))
-}
-
-/// `$LMUData`, default `~/LMUData`.
-pub fn lmu_dir() -> PathBuf {
-    std::env::var_os("LMUData")
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|d| d.join("LMUData")))
-        .unwrap_or_else(|| PathBuf::from("LMUData"))
-}
+use crate::paths::{data_dir, lmu_dir};
 
 /// The first of the card's sources that exists, or an error saying where evalkit looked
 /// and how to get the data.
 pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result<ResolvedSource> {
     if let Some(path) = data_override {
-        return detect(path);
+        return detect(path).map(|source| ResolvedSource {
+            unit: card.unit,
+            ..source
+        });
     }
     let mut looked = Vec::new();
     for spec in &card.sources {
@@ -54,6 +35,7 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
             return Ok(ResolvedSource {
                 format: spec.format,
                 path,
+                unit: card.unit,
             });
         }
         looked.push(format!(
@@ -76,12 +58,13 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
     anyhow::bail!(msg)
 }
 
-/// Detects the format of a path given on the command line.
+/// Detects the format of a path given on the command line (read one item per question).
 pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
     let found = |format| {
         Ok(ResolvedSource {
             format,
             path: path.to_path_buf(),
+            unit: Unit::Question,
         })
     };
     if !path.exists() {
@@ -105,6 +88,7 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
         return Ok(ResolvedSource {
             format: Format::ChartqaJson,
             path: path.join("test"),
+            unit: Unit::Question,
         });
     }
     let has_parquet = std::fs::read_dir(path)

@@ -30,8 +30,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::item::{Choice, InvalidRow, Item, ItemStream};
+use super::item::{Choice, InvalidRow, Item, LoadResult};
 use super::parquet::ParquetDataset;
+use super::reader::Mapping;
 use super::row::{Row, RowStream, Value, parse_list_literal, read_inside, require_columns};
 use super::{Format, ResolvedSource, tsv};
 
@@ -63,51 +64,66 @@ const VLMEVALKIT: Layout = Layout {
     default_split: Some("testmini"),
 };
 
-/// Opens MathVista in any of its forms as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    let path = &source.path;
-    let (rows, layout): (RowStream, Layout) = match source.format {
-        Format::HfParquet => {
-            let dataset = ParquetDataset::open(path)?;
-            require_columns(
-                path,
-                dataset.columns(),
-                &[
-                    "pid",
-                    "decoded_image",
-                    "answer",
-                    "question_type",
-                    "answer_type",
-                    "query",
-                ],
-            )?;
-            (
-                Box::new(dataset.rows().map(|r| r.map(flatten_metadata))),
-                HF,
-            )
-        }
-        Format::VlmevalkitTsv => (
-            tsv::open(
-                path,
-                &[
-                    "image",
-                    "question",
-                    "answer",
-                    "question_type",
-                    "answer_type",
-                ],
-            )?,
-            VLMEVALKIT,
-        ),
-        Format::Official | Format::ChartqaJson => (official_rows(path)?, HF),
-    };
-    let mut order = 0u64;
-    Ok(Box::new(rows.map(move |row| {
-        let mut item = item_from_row(&row?, layout)?;
-        item.order = order;
-        order += 1;
-        Ok(item)
-    })))
+/// MathVista's mapping: where the form being read keeps the prompt and the image.
+pub struct MathVista {
+    layout: Layout,
+}
+
+impl Mapping for MathVista {
+    const NAME: &'static str = "MathVista";
+    const FORMATS: &'static [Format] = &[
+        Format::Official,
+        Format::ChartqaJson,
+        Format::HfParquet,
+        Format::VlmevalkitTsv,
+    ];
+    const SOURCES: &'static str = "its official release (data/testmini.json, query.json, \
+                                   images/), Hugging Face parquet or VLMEvalKit's \
+                                   MathVista_MINI.tsv";
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let path = &source.path;
+        let (rows, layout): (RowStream, Layout) = match source.format {
+            Format::HfParquet => {
+                let dataset = ParquetDataset::open(path)?;
+                require_columns(
+                    path,
+                    dataset.columns(),
+                    &[
+                        "pid",
+                        "decoded_image",
+                        "answer",
+                        "question_type",
+                        "answer_type",
+                        "query",
+                    ],
+                )?;
+                (
+                    Box::new(dataset.rows().map(|r| r.map(flatten_metadata))),
+                    HF,
+                )
+            }
+            Format::VlmevalkitTsv => (
+                tsv::open(
+                    path,
+                    &[
+                        "image",
+                        "question",
+                        "answer",
+                        "question_type",
+                        "answer_type",
+                    ],
+                )?,
+                VLMEVALKIT,
+            ),
+            Format::Official | Format::ChartqaJson => (official_rows(path)?, HF),
+        };
+        Ok((Self { layout }, rows))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item_from_row(&row, self.layout)
+    }
 }
 
 /// Moves the fields of the `metadata` struct (parquet, official JSON) to the top level, where
@@ -121,7 +137,7 @@ fn flatten_metadata(mut row: Row) -> Row {
     row
 }
 
-/// One row as an item (order is assigned by the stream).
+/// One row as an item (the reader numbers it).
 fn item_from_row(row: &Row, layout: Layout) -> Result<Item, InvalidRow> {
     let id_field = if row.get("pid").is_some() {
         "pid"
@@ -373,6 +389,11 @@ fn official_row(
 mod tests {
     use super::*;
 
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<MathVista>(source)
+    }
+
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("mathvista")
     }
@@ -514,6 +535,7 @@ mod tests {
         let source = ResolvedSource {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
+            unit: crate::suite::Unit::Question,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(err.contains("testmini.json"), "{err}");

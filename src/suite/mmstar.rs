@@ -20,8 +20,9 @@
 
 use std::collections::BTreeMap;
 
-use super::item::{Choice, InvalidRow, Item, ItemStream};
+use super::item::{Choice, InvalidRow, Item, LoadResult};
 use super::parquet::ParquetDataset;
+use super::reader::Mapping;
 use super::row::{Row, RowStream, require_columns};
 use super::{Format, ResolvedSource, tsv};
 
@@ -46,46 +47,45 @@ const VLMEVALKIT: Layout = Layout {
     option_columns: true,
 };
 
-/// Opens MMStar in either form as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    let path = &source.path;
-    let (rows, layout): (RowStream, Layout) = match source.format {
-        Format::HfParquet => {
-            let dataset = ParquetDataset::open(path)?;
-            require_columns(
-                path,
-                dataset.columns(),
-                &[
-                    "index",
-                    "question",
-                    "image",
-                    "answer",
-                    "category",
-                    "l2_category",
-                ],
-            )?;
-            (dataset.rows(), HF)
-        }
-        Format::VlmevalkitTsv => {
-            let rows = tsv::open(path, &["image", "question", "answer", "category"])?;
-            (rows, VLMEVALKIT)
-        }
-        Format::ChartqaJson | Format::Official => anyhow::bail!(
-            "{}: MMStar is read from Hugging Face parquet (Lin-Chen/MMStar) or VLMEvalKit's \
-             MMStar.tsv; give a .parquet file, a directory of parquet shards or a .tsv file",
-            path.display()
-        ),
-    };
-    let mut order = 0u64;
-    Ok(Box::new(rows.map(move |row| {
-        let mut item = item_from_row(&row?, layout)?;
-        item.order = order;
-        order += 1;
-        Ok(item)
-    })))
+/// MMStar's mapping: where the form being read keeps its fields.
+pub struct MmStar {
+    layout: Layout,
 }
 
-/// One row as an item (order is assigned by the stream).
+impl Mapping for MmStar {
+    const NAME: &'static str = "MMStar";
+    const FORMATS: &'static [Format] = &[Format::HfParquet, Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "Hugging Face parquet (Lin-Chen/MMStar: a .parquet file or a \
+                                   directory of shards) or VLMEvalKit's MMStar.tsv";
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let path = &source.path;
+        if source.format == Format::VlmevalkitTsv {
+            let rows = tsv::open(path, &["image", "question", "answer", "category"])?;
+            return Ok((Self { layout: VLMEVALKIT }, rows));
+        }
+        let dataset = ParquetDataset::open(path)?;
+        require_columns(
+            path,
+            dataset.columns(),
+            &[
+                "index",
+                "question",
+                "image",
+                "answer",
+                "category",
+                "l2_category",
+            ],
+        )?;
+        Ok((Self { layout: HF }, dataset.rows()))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item_from_row(&row, self.layout)
+    }
+}
+
+/// One row as an item (the reader numbers it).
 fn item_from_row(row: &Row, layout: Layout) -> Result<Item, InvalidRow> {
     let id = row.text("index")?.trim().to_string();
     let raw_question = row.text("question")?;
@@ -269,6 +269,11 @@ mod tests {
 
     use super::*;
 
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<MmStar>(source)
+    }
+
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("mmstar")
     }
@@ -409,6 +414,7 @@ mod tests {
         let source = ResolvedSource {
             format: Format::Official,
             path: fixtures(),
+            unit: crate::suite::Unit::Question,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(

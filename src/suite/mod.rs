@@ -2,22 +2,26 @@
 //! benchmark's own file) and one file per benchmark's mapping of rows into [`Item`]s.
 //!
 //! [`open`] is the one entry point: given a resolved data location and its format it returns
-//! a lazy [`ItemStream`]. Problems with the whole source (a missing file, an unreadable
+//! a lazy [`ItemStream`], read by the one generic [`reader`] through the benchmark's
+//! [`reader::Mapping`]. Problems with the whole source (a missing file, an unreadable
 //! header) are errors; problems with one row are [`InvalidRow`]s in the stream.
 
 pub mod ai2d;
 pub mod chartbench;
 pub mod chartqa;
 pub mod charxiv;
+pub mod charxiv_templates;
 pub mod figureqa;
 pub mod hallusionbench;
 pub mod item;
+pub mod json_list;
 pub mod locate;
 pub mod mathvista;
 pub mod mmstar;
 pub mod parquet;
 pub mod plotqa;
 pub mod reachqa;
+pub mod reader;
 pub mod row;
 pub mod select;
 pub mod synthchart;
@@ -27,81 +31,33 @@ pub mod tsv;
 
 use std::path::PathBuf;
 
+pub use crate::card::suite::{Benchmark, Format, Unit};
 pub use item::{Choice, ImageData, InvalidRow, Item, ItemStream, LoadResult};
 
-/// The on-disk formats evalkit reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// VLMEvalKit's TSV (base64 images, option columns, image references).
-    VlmevalkitTsv,
-    /// Hugging Face datasets parquet (a file or a directory of shards).
-    HfParquet,
-    /// ChartQA's official release: `test_human.json`, `test_augmented.json`, `png/`.
-    ChartqaJson,
-    /// A benchmark's own official release layout (PlotQA, FigureQA, CharXiv, ReachQA):
-    /// the benchmark's mapping knows the files.
-    Official,
-}
-
-impl Format {
-    pub const NAMES: &'static [&'static str] =
-        &["vlmevalkit-tsv", "hf-parquet", "chartqa-json", "official"];
-}
-
-/// Which benchmark's row mapping to apply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Benchmark {
-    Chartqa,
-    Plotqa,
-    Figureqa,
-    Mmstar,
-    Mathvista,
-    Ai2d,
-    Charxiv,
-    Chartbench,
-    Reachqa,
-    Hallusionbench,
-    Synthchart,
-}
-
-impl Benchmark {
-    pub const NAMES: &'static [&'static str] = &[
-        "chartqa",
-        "plotqa",
-        "figureqa",
-        "mmstar",
-        "mathvista",
-        "ai2d",
-        "charxiv",
-        "chartbench",
-        "reachqa",
-        "hallusionbench",
-        "synthchart",
-    ];
-}
-
-/// A data location after resolution: a concrete path and its format.
+/// A data location after resolution: a concrete path and its format, and how the suite card
+/// reads it (one item per question, or per chart).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedSource {
     pub format: Format,
     pub path: PathBuf,
+    pub unit: Unit,
 }
 
-/// Opens a resolved source as a lazy stream of items for `benchmark`.
+/// Opens a resolved source as a lazy stream of items for `benchmark`: the benchmark's
+/// [`reader::Mapping`] read through the one generic [`reader`].
 pub fn open(benchmark: Benchmark, source: &ResolvedSource) -> anyhow::Result<ItemStream> {
+    use reader::open as read;
     match benchmark {
-        Benchmark::Chartqa => chartqa::open(source),
-        Benchmark::Plotqa => plotqa::open(source),
-        Benchmark::Figureqa => figureqa::open(source),
-        Benchmark::Mmstar => mmstar::open(source),
-        Benchmark::Mathvista => mathvista::open(source),
-        Benchmark::Ai2d => ai2d::open(source),
-        Benchmark::Charxiv => charxiv::open(source),
-        Benchmark::Chartbench => chartbench::open(source),
-        Benchmark::Reachqa => reachqa::open(source),
-        Benchmark::Hallusionbench => hallusionbench::open(source),
-        Benchmark::Synthchart => synthchart::open(source),
+        Benchmark::Chartqa => read::<chartqa::ChartQa>(source),
+        Benchmark::Plotqa => read::<plotqa::PlotQa>(source),
+        Benchmark::Figureqa => read::<figureqa::FigureQa>(source),
+        Benchmark::Mmstar => read::<mmstar::MmStar>(source),
+        Benchmark::Mathvista => read::<mathvista::MathVista>(source),
+        Benchmark::Ai2d => read::<ai2d::Ai2d>(source),
+        Benchmark::Charxiv => read::<charxiv::CharXiv>(source),
+        Benchmark::Chartbench => read::<chartbench::ChartBench>(source),
+        Benchmark::Reachqa => read::<reachqa::ReachQa>(source),
+        Benchmark::Hallusionbench => read::<hallusionbench::HallusionBench>(source),
+        Benchmark::Synthchart => read::<synthchart::SynthChart>(source),
     }
 }

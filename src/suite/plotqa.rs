@@ -25,16 +25,12 @@
 //! gets `-2`, `-3`, ...; only the current image's ids are remembered, so memory stays
 //! bounded however long the file is.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-use super::item::{ImageData, InvalidRow, Item, ItemStream};
-use super::row::{Row, Value, read_inside};
+use super::item::{ImageData, Item, LoadResult};
+use super::json_list::JsonList;
+use super::reader::{Mapping, Repeats};
+use super::row::{Row, RowStream, Value, read_inside};
 use super::{Format, ResolvedSource, tsv};
 
 /// Official question files, in order of preference, when a directory is given.
@@ -46,16 +42,80 @@ const OFFICIAL_FILES: [&str; 5] = [
     "qa_pairs.json",
 ];
 
-/// Opens PlotQA data as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    match source.format {
-        Format::Official => official(&source.path),
-        Format::VlmevalkitTsv => vlmevalkit(&source.path),
-        other => anyhow::bail!(
-            "{}: PlotQA is read from its official release (qa_pairs_V1.json / qa_pairs_V2.json \
-             with png/) or VLMEvalKit's PlotQA.tsv, not {other:?}",
-            source.path.display()
-        ),
+/// PlotQA's mapping: which form is read and, for the official release, its `png/` and the
+/// last image read.
+pub struct PlotQa {
+    /// `png/` of the official release; `None` for the TSV, whose rows carry the image.
+    png: Option<PathBuf>,
+    images: ImageCache,
+}
+
+impl Mapping for PlotQa {
+    const NAME: &'static str = "PlotQA";
+    const FORMATS: &'static [Format] = &[Format::Official, Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "its official release (qa_pairs_V1.json / qa_pairs_V2.json \
+                                   with png/) or VLMEvalKit's PlotQA.tsv";
+    const REPEATS: Repeats = Repeats::SuffixedPerChart;
+    const CHART_FIELDS: &'static [&'static str] = &["figure_type", "source_id"];
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let images = ImageCache::default();
+        if source.format == Format::VlmevalkitTsv {
+            let rows = tsv::open(&source.path, &["image", "question", "answer"])?;
+            return Ok((Self { png: None, images }, rows));
+        }
+        let file = official_file(&source.path)?;
+        let png = file
+            .parent()
+            .map(|d| d.join("png"))
+            .unwrap_or_else(|| PathBuf::from("png"));
+        let rows = official_rows(&file)?;
+        Ok((
+            Self {
+                png: Some(png),
+                images,
+            },
+            rows,
+        ))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        match &self.png {
+            Some(png) => {
+                let image_index = row.int("image_index")?;
+                let (image, digest) = self
+                    .images
+                    .get(image_index, png)
+                    .map_err(|e| row.invalid(format!("field `image_index`: image {e}")))?;
+                let parts = Parts {
+                    question: row.text("question_string")?,
+                    answer: row.text("answer")?,
+                    template: row.opt_text("template")?,
+                    figure_type: row.opt_text("type")?,
+                    source_id: image_index.to_string(),
+                };
+                Ok(item(&row, parts, image, &digest))
+            }
+            None => {
+                let mut images = row.images("image")?;
+                if images.len() != 1 {
+                    return Err(row.invalid(format!(
+                        "field `image`: expected one image, found {}",
+                        images.len()
+                    )));
+                }
+                let image = images.remove(0);
+                let digest = *blake3::hash(&image.bytes).as_bytes();
+                let parts = Parts {
+                    question: row.text("question")?,
+                    answer: row.text("answer")?,
+                    template: row.opt_text("template")?,
+                    figure_type: row.opt_text("type")?,
+                    source_id: row.text("index")?,
+                };
+                Ok(item(&row, parts, image, &digest))
+            }
+        }
     }
 }
 
@@ -77,15 +137,9 @@ fn official_file(path: &Path) -> anyhow::Result<PathBuf> {
         })
 }
 
-fn official(path: &Path) -> anyhow::Result<ItemStream> {
-    let file = official_file(path)?;
-    let png = file
-        .parent()
-        .map(|d| d.join("png"))
-        .unwrap_or_else(|| PathBuf::from("png"));
-    let list = JsonList::open(&file, "qa_pairs")?;
-    let mut images = ImageCache::default();
-    let mut ids = IdAssigner::default();
+/// The question file's entries as rows, streamed element by element.
+fn official_rows(file: &Path) -> anyhow::Result<RowStream> {
+    let list = JsonList::open(file, "qa_pairs")?;
     let display = file.display().to_string();
     Ok(Box::new(list.map(move |entry| {
         let (n, json) = entry.map_err(|e| e.invalid_row(&display))?;
@@ -96,43 +150,7 @@ fn official(path: &Path) -> anyhow::Result<ItemStream> {
             ));
         };
         row.fields = fields;
-        let image_index = row.int("image_index")?;
-        let (image, digest) = images
-            .get(image_index, &png)
-            .map_err(|e| row.invalid(format!("field `image_index`: image {e}")))?;
-        let parts = Parts {
-            question: row.text("question_string")?,
-            answer: row.text("answer")?,
-            template: row.opt_text("template")?,
-            figure_type: row.opt_text("type")?,
-            source_id: image_index.to_string(),
-        };
-        Ok(ids.assign(item(&row, parts, image, &digest), &digest))
-    })))
-}
-
-fn vlmevalkit(path: &Path) -> anyhow::Result<ItemStream> {
-    let rows = tsv::open(path, &["image", "question", "answer"])?;
-    let mut ids = IdAssigner::default();
-    Ok(Box::new(rows.map(move |row| {
-        let row = row?;
-        let mut images = row.images("image")?;
-        if images.len() != 1 {
-            return Err(row.invalid(format!(
-                "field `image`: expected one image, found {}",
-                images.len()
-            )));
-        }
-        let image = images.remove(0);
-        let digest = *blake3::hash(&image.bytes).as_bytes();
-        let parts = Parts {
-            question: row.text("question")?,
-            answer: row.text("answer")?,
-            template: row.opt_text("template")?,
-            figure_type: row.opt_text("type")?,
-            source_id: row.text("index")?,
-        };
-        Ok(ids.assign(item(&row, parts, image, &digest), &digest))
+        Ok(row)
     })))
 }
 
@@ -182,33 +200,6 @@ pub fn base_id(image_digest: &[u8; 32], question: &str, answer: &str) -> String 
     format!("plotqa-{}", &hasher.finalize().to_hex()[..12])
 }
 
-/// Numbers items and suffixes repeats (`-2`, `-3`, ...) among consecutive questions on the
-/// same image; ids are forgotten when the image changes, so memory stays bounded.
-#[derive(Default)]
-struct IdAssigner {
-    image: [u8; 32],
-    seen: HashMap<String, u32>,
-    next_order: u64,
-}
-
-impl IdAssigner {
-    /// Numbers `item`, whose image has BLAKE3 digest `image`.
-    fn assign(&mut self, mut item: Item, image: &[u8; 32]) -> Item {
-        if *image != self.image {
-            self.seen.clear();
-            self.image = *image;
-        }
-        let count = self.seen.entry(item.id.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            item.id = format!("{}-{count}", item.id);
-        }
-        item.order = self.next_order;
-        self.next_order += 1;
-        item
-    }
-}
-
 /// The last image read, kept while consecutive questions ask about it.
 #[derive(Default)]
 struct ImageCache {
@@ -230,205 +221,18 @@ impl ImageCache {
     }
 }
 
-/// Elements buffered between the parsing thread and the consumer.
-const LIST_BUFFER: usize = 256;
-
-/// A JSON syntax or shape error met while streaming a list: the element it happened in
-/// (1-based) and serde_json's message (with line and column). Nothing after it can be read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JsonListError {
-    pub element: usize,
-    pub message: String,
-}
-
-impl JsonListError {
-    /// The error as an [`InvalidRow`] of `file` at the element where it happened.
-    pub fn invalid_row(&self, file: &str) -> InvalidRow {
-        InvalidRow {
-            source: format!("{file}:{}", self.element),
-            reason: format!(
-                "the file stops being valid JSON here ({}); the rest of the file cannot be read. \
-                 Download the file again or repair it",
-                self.message
-            ),
-        }
-    }
-}
-
-/// Streams the elements of a JSON list from a file of any size, one at a time: the file's
-/// top-level list, or the list under `key` of a top-level object (other keys are skipped
-/// without being kept). serde_json's `StreamDeserializer` only splits a stream of
-/// whitespace-separated values, so a background thread instead drives a
-/// `serde::de::Visitor` over the list's `SeqAccess` and sends each element, as it is
-/// parsed, through a bounded channel: memory holds at most [`LIST_BUFFER`] elements.
-/// Dropping the iterator stops the thread at its next element.
-///
-/// Yields `(element number from 1, element)`; a syntax error mid-file yields one
-/// [`JsonListError`] and ends the stream. Errors before the first element (not JSON, not a
-/// list, no `key`) are returned by [`JsonList::open`].
-pub struct JsonList {
-    rx: Receiver<Message>,
-    pending: Option<Message>,
-    count: usize,
-    done: bool,
-}
-
-enum Message {
-    Element(serde_json::Value),
-    Failed(String),
-}
-
-impl JsonList {
-    /// Starts reading `path`; waits for the first element so that a file that is not a
-    /// list at all is an error here.
-    pub fn open(path: &Path, key: &str) -> anyhow::Result<Self> {
-        let file =
-            File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        let (tx, rx) = sync_channel(LIST_BUFFER);
-        let wanted = key.to_string();
-        std::thread::Builder::new()
-            .name("json-list".into())
-            .spawn(move || parse_list(file, &wanted, &tx))
-            .map_err(|e| anyhow::anyhow!("cannot start the JSON reader thread: {e}"))?;
-        let first = rx.recv().ok();
-        if let Some(Message::Failed(message)) = &first {
-            anyhow::bail!(
-                "{}: not a JSON list nor an object with a `{}` list: {message}",
-                path.display(),
-                key
-            );
-        }
-        Ok(Self {
-            rx,
-            pending: first,
-            count: 0,
-            done: false,
-        })
-    }
-}
-
-impl Iterator for JsonList {
-    type Item = Result<(usize, serde_json::Value), JsonListError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let message = match self.pending.take() {
-            Some(m) => Some(m),
-            None => self.rx.recv().ok(),
-        };
-        self.count += 1;
-        match message {
-            Some(Message::Element(value)) => Some(Ok((self.count, value))),
-            Some(Message::Failed(message)) => {
-                self.done = true;
-                Some(Err(JsonListError {
-                    element: self.count,
-                    message,
-                }))
-            }
-            None => {
-                self.done = true;
-                None
-            }
-        }
-    }
-}
-
-/// The parsing thread: streams the list and reports a failure, if any, as the last message.
-fn parse_list(file: File, key: &str, tx: &SyncSender<Message>) {
-    let reader = BufReader::with_capacity(256 * 1024, file);
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let outcome = serde::Deserializer::deserialize_any(&mut de, TopVisitor { key, tx })
-        .and_then(|()| de.end());
-    if let Err(e) = outcome {
-        // When the consumer hung up this send fails too, which is what we want.
-        let _ = tx.send(Message::Failed(e.to_string()));
-    }
-}
-
-/// The top-level value: the list itself, or an object whose `key` holds it.
-struct TopVisitor<'a> {
-    key: &'a str,
-    tx: &'a SyncSender<Message>,
-}
-
-impl<'de> Visitor<'de> for TopVisitor<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "a JSON list, or an object with a `{}` list", self.key)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        send_elements(seq, self.tx)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut found = false;
-        while let Some(k) = map.next_key::<String>()? {
-            if !found && k == self.key {
-                map.next_value_seed(ListSeed { tx: self.tx })?;
-                found = true;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        if found {
-            Ok(())
-        } else {
-            Err(A::Error::custom(format!(
-                "the top-level object has no `{}` key",
-                self.key
-            )))
-        }
-    }
-}
-
-/// The list under the wanted key.
-struct ListSeed<'a> {
-    tx: &'a SyncSender<Message>,
-}
-
-impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON list")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        send_elements(seq, self.tx)
-    }
-}
-
-/// Sends each element as it is parsed; stops when the consumer has gone.
-fn send_elements<'de, A: SeqAccess<'de>>(
-    mut seq: A,
-    tx: &SyncSender<Message>,
-) -> Result<(), A::Error> {
-    while let Some(value) = seq.next_element::<serde_json::Value>()? {
-        if tx.send(Message::Element(value)).is_err() {
-            return Err(A::Error::custom("the reader was dropped"));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
     use std::io::Write;
 
     use super::*;
+    use crate::suite::InvalidRow;
+
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<PlotQa>(source)
+    }
 
     fn fixtures() -> PathBuf {
         crate::suite::testing::fixtures("plotqa")
@@ -446,116 +250,6 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
         path
-    }
-
-    fn list(path: &Path, key: &str) -> Vec<Result<(usize, serde_json::Value), JsonListError>> {
-        JsonList::open(path, key).unwrap().collect()
-    }
-
-    #[test]
-    fn json_list_reads_both_shapes_and_skips_other_keys() {
-        let tmp = tempfile::tempdir().unwrap();
-        let bare = write(tmp.path(), "a.json", "[1, {\"a\": [2]}, \"x\"]");
-        let got: Vec<_> = list(&bare, "qa_pairs")
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                (1, serde_json::json!(1)),
-                (2, serde_json::json!({"a": [2]})),
-                (3, serde_json::json!("x"))
-            ]
-        );
-        let keyed = write(
-            tmp.path(),
-            "b.json",
-            "{\"meta\": {\"qa_pairs\": [9]}, \"qa_pairs\": [{\"q\": 1}, {\"q\": 2}], \"tail\": [0]}",
-        );
-        let got: Vec<_> = list(&keyed, "qa_pairs")
-            .into_iter()
-            .map(|r| r.unwrap().1["q"].clone())
-            .collect();
-        assert_eq!(got, vec![serde_json::json!(1), serde_json::json!(2)]);
-        let empty = write(tmp.path(), "c.json", "{\"qa_pairs\": []}");
-        assert!(list(&empty, "qa_pairs").is_empty());
-    }
-
-    #[test]
-    fn json_list_shape_errors_are_open_errors() {
-        let tmp = tempfile::tempdir().unwrap();
-        for (name, text, fragment) in [
-            ("a.json", "{\"other\": []}", "no `qa_pairs` key"),
-            ("b.json", "42", "a JSON list"),
-            ("c.json", "{\"qa_pairs\": {}}", "a JSON list"),
-            ("d.json", "not json", "expected"),
-            ("e.json", "", "EOF"),
-        ] {
-            let path = write(tmp.path(), name, text);
-            let err = JsonList::open(&path, "qa_pairs").err().unwrap().to_string();
-            assert!(err.contains(name) && err.contains(fragment), "{err}");
-        }
-        assert!(JsonList::open(&tmp.path().join("missing.json"), "qa_pairs").is_err());
-    }
-
-    /// The stream yields elements before the rest of the file is even valid: it parses as it
-    /// goes. A syntax error after two good elements is the third entry, then the end.
-    #[test]
-    fn json_list_streams_and_reports_a_broken_tail() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = write(
-            tmp.path(),
-            "broken.json",
-            "{\"qa_pairs\": [{\"q\": 1}, {\"q\": 2}, {\"q\": 3 ,,, garbage",
-        );
-        let mut stream = JsonList::open(&path, "qa_pairs").unwrap();
-        assert_eq!(stream.next().unwrap().unwrap().0, 1);
-        assert_eq!(stream.next().unwrap().unwrap().0, 2);
-        let err = stream.next().unwrap().unwrap_err();
-        assert_eq!(err.element, 3);
-        assert!(err.message.contains("line 1"), "{}", err.message);
-        assert!(stream.next().is_none());
-        // Trailing content after the list is an error too.
-        let path = write(tmp.path(), "trailing.json", "[1] [2]");
-        let got = list(&path, "qa_pairs");
-        assert_eq!(got.len(), 2);
-        assert!(got[1].is_err());
-    }
-
-    /// Only the elements asked for are parsed: the first arrives while the thread is still
-    /// blocked far from the end of a file it cannot buffer whole, and dropping the stream
-    /// stops the thread.
-    #[test]
-    fn json_list_yields_the_first_item_without_reading_the_rest() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("fifo.json");
-        // A FIFO: the writer can only finish after the reader took the first elements, so
-        // the first element must be yielded before the file is complete.
-        let status = std::process::Command::new("mkfifo").arg(&path).status();
-        if !matches!(status, Ok(s) if s.success()) {
-            eprintln!("mkfifo unavailable; skipped");
-            return;
-        }
-        let writer_path = path.clone();
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let writer = std::thread::spawn(move || {
-            let mut f = File::create(&writer_path).unwrap();
-            f.write_all(b"{\"qa_pairs\": [{\"n\": 0}").unwrap();
-            f.flush().unwrap();
-            // Wait until the consumer has seen element 1 before writing the rest.
-            done_rx.recv().unwrap();
-            for n in 1..1000 {
-                write!(f, ", {{\"n\": {n}}}").unwrap();
-            }
-            f.write_all(b"]}").unwrap();
-        });
-        let mut stream = JsonList::open(&path, "qa_pairs").unwrap();
-        let (k, first) = stream.next().unwrap().unwrap();
-        assert_eq!((k, first["n"].as_i64()), (1, Some(0)));
-        done_tx.send(()).unwrap();
-        assert_eq!(stream.count(), 999);
-        writer.join().unwrap();
     }
 
     #[test]
@@ -663,25 +357,12 @@ mod tests {
     }
 
     #[test]
-    fn repeats_are_only_tracked_within_one_image() {
-        let mut ids = IdAssigner::default();
-        let make = |id: &str| Item {
-            id: id.into(),
-            ..Default::default()
-        };
-        let got: Vec<String> = [(1, "x"), (1, "x"), (2, "x"), (1, "x")]
-            .iter()
-            .map(|(b, id)| ids.assign(make(id), &[*b; 32]).id)
-            .collect();
-        assert_eq!(got, vec!["x", "x-2", "x", "x"]);
-    }
-
-    #[test]
     fn missing_files_and_other_formats_are_open_errors() {
         let tmp = tempfile::tempdir().unwrap();
         let err = open(&ResolvedSource {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
+            unit: crate::suite::Unit::Question,
         })
         .err()
         .unwrap()
@@ -691,6 +372,7 @@ mod tests {
             open(&ResolvedSource {
                 format: Format::HfParquet,
                 path: tmp.path().to_path_buf(),
+                unit: crate::suite::Unit::Question,
             })
             .is_err()
         );
@@ -699,6 +381,7 @@ mod tests {
             open(&ResolvedSource {
                 format: Format::VlmevalkitTsv,
                 path: tsv,
+                unit: crate::suite::Unit::Question,
             })
             .is_err()
         );
@@ -749,6 +432,7 @@ mod tests {
         for item in open(&ResolvedSource {
             format: Format::Official,
             path: path.clone(),
+            unit: crate::suite::Unit::Question,
         })
         .unwrap()
         {

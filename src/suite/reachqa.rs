@@ -13,23 +13,31 @@
 
 use std::path::{Path, PathBuf};
 
-use super::item::{ImageData, Item, ItemStream, LoadResult};
-use super::row::{Row, Value, read_inside, read_json};
+use super::item::{ImageData, Item, LoadResult};
+use super::reader::Mapping;
+use super::row::{Row, RowStream, Value, read_inside, read_json};
 use super::{Format, ResolvedSource};
 
 const RECOGNIZING: &str = "recognizing";
 const REASONING: &str = "reasoning";
 
-/// Opens ReachQA data as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    match source.format {
-        Format::Official => official(&source.path),
-        other => anyhow::bail!(
-            "{}: ReachQA is read from its official test release (data.json with images/, from \
-             https://github.com/hewei2001/ReachQA data/reachqa_test), not from {}",
-            source.path.display(),
-            crate::suite::locate::format_name(other)
-        ),
+/// ReachQA's mapping: the directory image paths are relative to.
+pub struct ReachQa {
+    dir: PathBuf,
+}
+
+impl Mapping for ReachQa {
+    const NAME: &'static str = "ReachQA";
+    const FORMATS: &'static [Format] = &[Format::Official];
+    const SOURCES: &'static str = "its official test release (data.json with images/, from \
+                                   https://github.com/hewei2001/ReachQA data/reachqa_test)";
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        official(&source.path)
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        item(&row, &self.dir)
     }
 }
 
@@ -42,7 +50,8 @@ pub fn normalise_split(text: &str) -> Option<&'static str> {
     }
 }
 
-fn official(path: &Path) -> anyhow::Result<ItemStream> {
+/// The entries of `data.json` as rows, with their 0-based position as `entry` (the id).
+fn official(path: &Path) -> anyhow::Result<(ReachQa, RowStream)> {
     let how = "the ReachQA test release is data.json plus the images/ its code generates \
                (https://github.com/hewei2001/ReachQA, data/reachqa_test)";
     let file: PathBuf = if path.is_dir() {
@@ -62,7 +71,7 @@ fn official(path: &Path) -> anyhow::Result<ItemStream> {
         );
     };
     let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let items = entries.into_iter().enumerate().map(move |(n, entry)| {
+    let rows = entries.into_iter().enumerate().map(move |(n, entry)| {
         let mut row = Row::new(format!("{}:{}", file.display(), n + 1));
         match Value::from_json(entry) {
             Value::Struct(fields) => row.fields = fields,
@@ -72,12 +81,18 @@ fn official(path: &Path) -> anyhow::Result<ItemStream> {
                 );
             }
         }
-        item(&row, n, &dir)
+        row.fields.insert(ENTRY.into(), Value::Int(n as i64));
+        Ok(row)
     });
-    Ok(Box::new(items))
+    Ok((ReachQa { dir }, Box::new(rows)))
 }
 
-fn item(row: &Row, n: usize, dir: &Path) -> LoadResult {
+/// The field the rows add: the entry's 0-based position in `data.json` (the item's id), as
+/// other official readers add `split` or `image` to theirs.
+const ENTRY: &str = "entry";
+
+fn item(row: &Row, dir: &Path) -> LoadResult {
+    let n = row.int(ENTRY)?;
     let question = row.text("question")?.trim().to_string();
     let answer = row.text("answer")?.trim().to_string();
     let split = row
@@ -98,7 +113,7 @@ fn item(row: &Row, n: usize, dir: &Path) -> LoadResult {
     ]);
     Ok(Item {
         id: n.to_string(),
-        order: n as u64,
+        order: 0,
         source: row.source.clone(),
         question,
         hint: None,
@@ -114,12 +129,22 @@ fn item(row: &Row, n: usize, dir: &Path) -> LoadResult {
 mod tests {
     use super::*;
 
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<ReachQa>(source)
+    }
+
     fn fixtures() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reachqa")
     }
 
     fn load(format: Format, path: PathBuf) -> anyhow::Result<Vec<LoadResult>> {
-        Ok(open(&ResolvedSource { format, path })?.collect())
+        Ok(open(&ResolvedSource {
+            format,
+            path,
+            unit: crate::suite::Unit::Question,
+        })?
+        .collect())
     }
 
     #[test]

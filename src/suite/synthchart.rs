@@ -17,23 +17,55 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::item::{ImageData, InvalidRow, Item, ItemStream};
-use super::row::{Row, Value, read_inside, read_json};
+use super::item::{ImageData, InvalidRow, Item, LoadResult};
+use super::reader::Mapping;
+use super::row::{Row, RowStream, Value, read_inside, read_json};
 use super::{Format, ResolvedSource, tsv};
 use crate::synth::questions::Split;
-use crate::synth::write::{QUESTIONS_FILE, TSV_FILE};
+use crate::synth::write::QUESTIONS_FILE;
 
-/// Opens a generated synthetic chart suite as a lazy stream of items.
-pub fn open(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
-    match source.format {
-        Format::Official => generated(&source.path),
-        Format::VlmevalkitTsv => vlmevalkit(&source.path),
-        other => anyhow::bail!(
-            "{}: the synthetic chart suite is read from the directory `evalkit synth` writes \
-             ({QUESTIONS_FILE} with charts/ and tables/) or its {TSV_FILE}, not from {}",
-            source.path.display(),
-            crate::suite::locate::format_name(other)
-        ),
+/// The synthetic suite's mapping: which form is read and, for the generated directory, the
+/// directory and the last image and table read (four questions share each chart).
+pub struct SynthChart {
+    /// The generated directory; `None` for the TSV, whose rows carry image and table.
+    dir: Option<PathBuf>,
+    images: LastFile<ImageData>,
+    tables: LastFile<String>,
+}
+
+impl Mapping for SynthChart {
+    const NAME: &'static str = "the synthetic chart suite";
+    const FORMATS: &'static [Format] = &[Format::Official, Format::VlmevalkitTsv];
+    const SOURCES: &'static str = "the directory `evalkit synth` writes (questions.json with \
+                                   charts/ and tables/) or its synthchart.tsv";
+    const CHART_FIELDS: &'static [&'static str] = &["chart", "chart_type", "value_labels"];
+
+    fn open(source: &ResolvedSource) -> anyhow::Result<(Self, RowStream)> {
+        let (dir, rows) = match source.format {
+            Format::VlmevalkitTsv => (None, vlmevalkit(&source.path)?),
+            _ => {
+                let (dir, rows) = generated(&source.path)?;
+                (Some(dir), rows)
+            }
+        };
+        let mapping = Self {
+            dir,
+            images: LastFile::default(),
+            tables: LastFile::default(),
+        };
+        Ok((mapping, rows))
+    }
+
+    fn item(&mut self, row: Row) -> LoadResult {
+        match self.dir.clone() {
+            Some(dir) => self.generated_item(&row, &dir),
+            None => tsv_item(&row),
+        }
+    }
+
+    /// Charts are named `<seed>-<chart>` (the `chart` field).
+    fn chart_id(&self, item: &Item) -> Option<String> {
+        item.fields.get("chart").cloned()
     }
 }
 
@@ -50,7 +82,7 @@ struct Parts {
     gold_table: String,
 }
 
-fn item(row: &Row, order: u64, parts: Parts, image: ImageData) -> Result<Item, InvalidRow> {
+fn item(row: &Row, parts: Parts, image: ImageData) -> Result<Item, InvalidRow> {
     let Some(split) = Split::from_name(&parts.split) else {
         return Err(row.unexpected("split", "`recognition` or `reasoning`"));
     };
@@ -72,7 +104,7 @@ fn item(row: &Row, order: u64, parts: Parts, image: ImageData) -> Result<Item, I
     }
     Ok(Item {
         id: parts.id.trim().to_string(),
-        order,
+        order: 0,
         source: row.source.clone(),
         question: parts.question.trim().to_string(),
         hint: None,
@@ -84,8 +116,8 @@ fn item(row: &Row, order: u64, parts: Parts, image: ImageData) -> Result<Item, I
     })
 }
 
-fn vlmevalkit(path: &Path) -> anyhow::Result<ItemStream> {
-    let rows = tsv::open(
+fn vlmevalkit(path: &Path) -> anyhow::Result<RowStream> {
+    tsv::open(
         path,
         &[
             "image",
@@ -96,36 +128,33 @@ fn vlmevalkit(path: &Path) -> anyhow::Result<ItemStream> {
             "chart_type",
             "gold_table",
         ],
-    )?;
-    let mut order = 0u64;
-    Ok(Box::new(rows.map(move |row| {
-        let row = row?;
-        let mut images = row.images("image")?;
-        if images.len() != 1 {
-            return Err(row.invalid(format!(
-                "field `image`: expected one image, found {}",
-                images.len()
-            )));
-        }
-        let id = match row.opt_text("id")? {
-            Some(id) => id,
-            None => row.text("index")?,
-        };
-        let parts = Parts {
-            id,
-            chart: row.opt_text("chart")?,
-            question: row.text("question")?,
-            answer: row.text("answer")?,
-            split: row.text("split")?,
-            kind: row.text("category")?,
-            chart_type: row.text("chart_type")?,
-            value_labels: row.opt_text("value_labels")?,
-            gold_table: row.text("gold_table")?,
-        };
-        let item = item(&row, order, parts, images.remove(0))?;
-        order += 1;
-        Ok(item)
-    })))
+    )
+}
+
+fn tsv_item(row: &Row) -> LoadResult {
+    let mut images = row.images("image")?;
+    if images.len() != 1 {
+        return Err(row.invalid(format!(
+            "field `image`: expected one image, found {}",
+            images.len()
+        )));
+    }
+    let id = match row.opt_text("id")? {
+        Some(id) => id,
+        None => row.text("index")?,
+    };
+    let parts = Parts {
+        id,
+        chart: row.opt_text("chart")?,
+        question: row.text("question")?,
+        answer: row.text("answer")?,
+        split: row.text("split")?,
+        kind: row.text("category")?,
+        chart_type: row.text("chart_type")?,
+        value_labels: row.opt_text("value_labels")?,
+        gold_table: row.text("gold_table")?,
+    };
+    item(row, parts, images.remove(0))
 }
 
 /// The last file read, kept while consecutive questions share it (four per chart).
@@ -160,7 +189,9 @@ impl<T: Clone> LastFile<T> {
     }
 }
 
-fn generated(path: &Path) -> anyhow::Result<ItemStream> {
+/// The generated directory (or its questions file) as rows; returns the directory image
+/// and table paths are relative to.
+fn generated(path: &Path) -> anyhow::Result<(PathBuf, RowStream)> {
     let how = "generate the suite with `evalkit synth --seed 0 --out DIR` and point --data at DIR";
     let file: PathBuf = if path.is_dir() {
         path.join(QUESTIONS_FILE)
@@ -175,25 +206,32 @@ fn generated(path: &Path) -> anyhow::Result<ItemStream> {
         );
     };
     let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut images: LastFile<ImageData> = LastFile::default();
-    let mut tables: LastFile<String> = LastFile::default();
-    let mut order = 0u64;
-    let items = entries.into_iter().enumerate().map(move |(n, entry)| {
+    let rows = entries.into_iter().enumerate().map(move |(n, entry)| {
         let mut row = Row::new(format!("{}:{}", file.display(), n + 1));
         match Value::from_json(entry) {
             Value::Struct(fields) => row.fields = fields,
             _ => return Err(row.invalid("entry is not a JSON object")),
         }
+        Ok(row)
+    });
+    Ok((dir, Box::new(rows)))
+}
+
+impl SynthChart {
+    /// One entry of `questions.json`, its image and table read from `dir` (once per chart).
+    fn generated_item(&mut self, row: &Row, dir: &Path) -> LoadResult {
         let image_path = row.text("image")?;
-        let image = images
+        let image = self
+            .images
             .get(&image_path, |p| {
-                read_inside(&dir, p).and_then(ImageData::from_bytes)
+                read_inside(dir, p).and_then(ImageData::from_bytes)
             })
             .map_err(|e| row.invalid(format!("field `image`: {e}")))?;
         let table_path = row.text("table")?;
-        let gold_table = tables
+        let gold_table = self
+            .tables
             .get(&table_path, |p| {
-                let bytes = read_inside(&dir, p)?;
+                let bytes = read_inside(dir, p)?;
                 String::from_utf8(bytes).map_err(|_| format!("{p} is not UTF-8 text"))
             })
             .map_err(|e| row.invalid(format!("field `table`: {e}")))?;
@@ -208,20 +246,29 @@ fn generated(path: &Path) -> anyhow::Result<ItemStream> {
             value_labels: row.opt_text("value_labels")?,
             gold_table,
         };
-        let item = item(&row, order, parts, image)?;
-        order += 1;
-        Ok(item)
-    });
-    Ok(Box::new(items))
+        item(row, parts, image)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::write::TSV_FILE;
+
+    /// The benchmark read through the generic reader, as `suite::open` reads it.
+    fn open(source: &crate::suite::ResolvedSource) -> anyhow::Result<crate::suite::ItemStream> {
+        crate::suite::reader::open::<SynthChart>(source)
+    }
     use crate::synth::{Options, generate};
 
     fn load(format: Format, path: PathBuf) -> Vec<Result<Item, InvalidRow>> {
-        open(&ResolvedSource { format, path }).unwrap().collect()
+        open(&ResolvedSource {
+            format,
+            path,
+            unit: crate::suite::Unit::Question,
+        })
+        .unwrap()
+        .collect()
     }
 
     #[test]
@@ -309,6 +356,7 @@ mod tests {
         let err = open(&ResolvedSource {
             format: Format::Official,
             path: tmp.path().join("missing"),
+            unit: crate::suite::Unit::Question,
         })
         .err()
         .unwrap()
@@ -317,7 +365,8 @@ mod tests {
         assert!(
             open(&ResolvedSource {
                 format: Format::HfParquet,
-                path: dir
+                path: dir,
+                unit: crate::suite::Unit::Question
             })
             .is_err()
         );

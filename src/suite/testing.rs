@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Format, Item, ItemStream, LoadResult, ResolvedSource};
+use super::{Format, Item, ItemStream, LoadResult, ResolvedSource, Unit};
 
 /// A mapping's entry point.
 pub type Open = fn(&ResolvedSource) -> anyhow::Result<ItemStream>;
@@ -17,7 +17,11 @@ pub fn fixtures(bench: &str) -> PathBuf {
 
 /// Every row of a fixture, good or bad.
 pub fn load(open: Open, format: Format, path: PathBuf) -> Vec<LoadResult> {
-    let source = ResolvedSource { format, path };
+    let source = ResolvedSource {
+        format,
+        path,
+        unit: Unit::Question,
+    };
     open(&source)
         .unwrap_or_else(|e| panic!("{}: {e:#}", source.path.display()))
         .collect()

@@ -17,8 +17,8 @@ pub fn ensure_default(
     let reads_default = card
         .sources
         .iter()
-        .any(|s| crate::suite::locate::data_dir().join(&s.path) == default);
-    if card.benchmark != crate::suite::Benchmark::Synthchart
+        .any(|s| crate::paths::data_dir().join(&s.path) == default);
+    if card.benchmark != crate::card::suite::Benchmark::Synthchart
         || data_override.is_some()
         || !reads_default
         || default.exists()

@@ -9,7 +9,7 @@
 //!
 //! [`write`] lays the suite out as files evalkit (and other tools) read: a VLMEvalKit-style
 //! TSV, the PNGs and CSV tables, and `questions.json` pointing at them. The `synthchart` suite
-//! card maps those into items (`crate::suite::synthchart`).
+//! card maps those into items (the `synthchart` mapping in `src/suite/synthchart.rs`).
 
 pub mod first_use;
 pub mod questions;
@@ -34,7 +34,7 @@ pub const DEFAULT_QUESTIONS: usize = 4;
 /// Where `evalkit synth --seed SEED` writes by default and the `synthchart` suite card
 /// looks: `$EVALKIT_DATA/synthchart/seed-SEED`.
 pub fn default_dir(seed: u64) -> std::path::PathBuf {
-    crate::suite::locate::data_dir()
+    crate::paths::data_dir()
         .join("synthchart")
         .join(format!("seed-{seed}"))
 }

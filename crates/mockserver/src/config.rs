@@ -77,12 +77,32 @@ pub enum AnswerMode {
     },
     /// Answer with the last user message's text (text parts joined with `"\n"`).
     Echo,
+    /// Like [`AnswerMode::Rules`], but a needle is looked for anywhere in the raw request
+    /// body, so a rule can pick out a request by what its text does not say: an image (a
+    /// needle of its base64), the model name, a sampling setting.
+    BodyRules {
+        /// `(needle, answer)` pairs, checked in order.
+        rules: Vec<(String, String)>,
+        /// Answer when no needle occurs in the body.
+        default: String,
+    },
 }
 
 impl AnswerMode {
-    /// The answer for a request whose request key (last user text) is `key`.
+    /// The answer for a request whose request key (last user text) is `key`. Body rules
+    /// see no body here and answer their default; see [`AnswerMode::answer_for_request`].
     pub fn answer_for(&self, key: &str) -> String {
+        self.answer_for_request(key, b"")
+    }
+
+    /// The answer for a request whose request key (last user text) is `key` and whose raw
+    /// body is `body`.
+    pub fn answer_for_request(&self, key: &str, body: &[u8]) -> String {
         match self {
+            AnswerMode::BodyRules { rules, default } => rules
+                .iter()
+                .find(|(needle, _)| contains(body, needle.as_bytes()))
+                .map_or_else(|| default.clone(), |(_, answer)| answer.clone()),
             AnswerMode::Fixed(answer) => answer.clone(),
             AnswerMode::Rules { rules, default } => rules
                 .iter()
@@ -91,6 +111,11 @@ impl AnswerMode {
             AnswerMode::Echo => key.to_owned(),
         }
     }
+}
+
+/// Whether `needle` occurs in `haystack` (an empty needle always does).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -107,5 +132,17 @@ mod tests {
         assert_eq!(mode.answer_for("car"), "see");
         assert_eq!(mode.answer_for("dog"), "?");
         assert_eq!(AnswerMode::Echo.answer_for("hi"), "hi");
+    }
+
+    #[test]
+    fn body_rules_look_in_the_whole_body() {
+        let mode = AnswerMode::BodyRules {
+            rules: vec![("iVBORw0KGgoAAA".into(), "a png".into())],
+            default: "?".into(),
+        };
+        let body = br#"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgoAAA"}}]}]}"#;
+        assert_eq!(mode.answer_for_request("", body), "a png");
+        assert_eq!(mode.answer_for_request("iVBORw0KGgoAAA", b"{}"), "?");
+        assert_eq!(mode.answer_for("anything"), "?");
     }
 }

@@ -215,7 +215,8 @@ async fn chat_inner(app: &App, request_no: u64, req: Request) -> Response {
 
     tokio::time::sleep_until(deadline).await;
     let Some(fault) = app.plan.decide(request_no, &chat.key) else {
-        let answer = crate::sampling::realise(&app.answers.answer_for(&chat.key), &chat);
+        let answer =
+            crate::sampling::realise(&app.answers.answer_for_request(&chat.key, &bytes), &chat);
         app.stats.record_answered(&chat.key);
         return answer_response(request_no, &chat, &answer);
     };
@@ -312,7 +313,10 @@ impl FaultCtx<'_> {
             Fault::EmptyChoices => empty_choices_response(self.request_no, self.chat),
             Fault::TruncatedStream => {
                 let answer = crate::sampling::realise(
-                    &self.app.answers.answer_for(&self.chat.key),
+                    &self
+                        .app
+                        .answers
+                        .answer_for_request(&self.chat.key, self.raw_body),
                     self.chat,
                 );
                 truncated_response(self.request_no, self.chat, &answer)

@@ -35,7 +35,8 @@
 //! API key (401), parse and validate (400), reject list content if configured (500), wait
 //! until [`MockConfig::latency`] after the request arrived, consult the [`FaultRule`]s in
 //! order, and answer.
-//! The request key used by [`AnswerMode`], [`When::FirstAttempts`], [`When::Matching`]
+//! The request key used by [`AnswerMode`] (but [`AnswerMode::BodyRules`], which look in the
+//! raw body), [`When::FirstAttempts`], [`When::Matching`]
 //! and [`Stats::answered`] is the text of the last user message (for list content, its
 //! text parts joined with `"\n"`; `""` if there is no user message).
 //!

@@ -16,16 +16,7 @@ use image::DynamicImage;
 
 use crate::adapter::{CallError, EncodedImage};
 
-/// evalkit's cache: `$EVALKIT_CACHE` when set and not empty, else `~/.cache/evalkit`.
-pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("EVALKIT_CACHE") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => dirs::home_dir()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join(".cache")
-            .join("evalkit"),
-    }
-}
+pub use crate::paths::cache_dir;
 
 /// Resolves a path written in a model card:
 /// - a leading `~` is the home directory;
