@@ -77,6 +77,9 @@ async fn cot_scores_the_final_answer_line_and_keeps_the_reasoning() {
     let s = summary(&dir);
     assert_eq!(accuracy(&s), 87.5);
     assert_eq!(server.stats().requests, 8);
+    assert_eq!(s["cost"]["format_followed"]["followed"], 7);
+    assert_eq!(s["cost"]["format_followed"]["of"], 8);
+    assert_eq!(s["cost"]["by_role"]["answer"]["calls_per_item"], 1.0);
     let body = server.stats().last_body().cloned().unwrap();
     assert!(body.to_string().contains("Think step by step"), "{body}");
     let records = predictions(&dir);
@@ -124,6 +127,7 @@ async fn self_consistency_takes_the_majority_of_three_seeded_samples() {
     eprintln!("DEBUG {:#}", serde_json::Value::Array(predictions(&dir)));
     assert_eq!(accuracy(&s), 75.0);
     assert_eq!(server.stats().requests, 24);
+    assert_eq!(s["cost"]["total"]["calls_per_item"], 3.0);
     for record in predictions(&dir) {
         let calls = record["calls"].as_array().unwrap();
         assert_eq!(calls.len(), 3, "{record}");
@@ -177,6 +181,9 @@ async fn best_of_n_keeps_the_knockout_winner() {
     let s = summary(&dir);
     assert_eq!(accuracy(&s), 87.5);
     assert_eq!(server.stats().requests, 24);
+    // Cost by role: 2 answer samples and 1 judge comparison per item.
+    assert_eq!(s["cost"]["by_role"]["answer"]["calls_per_item"], 2.0);
+    assert_eq!(s["cost"]["by_role"]["judge"]["calls_per_item"], 1.0);
     for record in predictions(&dir) {
         let roles: Vec<&str> = record["calls"]
             .as_array()

@@ -4,6 +4,8 @@
 //! `evalkit report` write it, and reports build one from records (`report::summary`).
 //! Its schema is documented in the README for CI and other tools.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::score::aggregate::Breakdown;
@@ -73,6 +75,9 @@ pub struct Summary {
     pub peak_rss_mib: Option<f64>,
     pub started_at: String,
     pub finished_at: Option<String>,
+    /// What the items cost, by role, counted from the journal (every session).
+    #[serde(default)]
+    pub cost: Cost,
     /// The judge model card's name, when a judge decided unresolved answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
@@ -83,4 +88,39 @@ pub struct Summary {
 
 impl Summary {
     pub const SCHEMA: &'static str = "evalkit.summary/1";
+}
+
+/// Calls of one role.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RoleCost {
+    pub calls: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Per item: calls, prompt and completion tokens.
+    pub calls_per_item: f64,
+    pub prompt_tokens_per_item: f64,
+    pub completion_tokens_per_item: f64,
+}
+
+/// Cost of a run's items.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Items counted (answered and failed).
+    pub items: u64,
+    /// role -> cost; roles with no calls are left out.
+    pub by_role: BTreeMap<String, RoleCost>,
+    /// All roles together.
+    pub total: RoleCost,
+    /// Items whose reply followed the format their strategy asked for, of those asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_followed: Option<FormatFollowed>,
+}
+
+/// How often a strategy's format (final-answer line, LLaVA-CoT stages) was followed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormatFollowed {
+    pub followed: u64,
+    pub of: u64,
+    /// In percent.
+    pub rate: f64,
 }

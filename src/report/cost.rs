@@ -4,46 +4,8 @@
 //! Counted from the journal's records, so it is the same whichever session made the calls
 //! and however often the run was resumed.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
-
 use crate::journal::ItemRecord;
-
-/// Calls of one role.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RoleCost {
-    pub calls: u64,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    /// Per item: calls, prompt and completion tokens.
-    pub calls_per_item: f64,
-    pub prompt_tokens_per_item: f64,
-    pub completion_tokens_per_item: f64,
-}
-
-/// Cost of a run's items.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cost {
-    /// Items counted (answered and failed).
-    pub items: u64,
-    /// role -> cost; roles with no calls are left out.
-    pub by_role: BTreeMap<String, RoleCost>,
-    /// All roles together.
-    pub total: RoleCost,
-    /// Items whose reply followed the format their strategy asked for, of those asked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format_followed: Option<FormatFollowed>,
-}
-
-/// How often a strategy's format (final-answer line, LLaVA-CoT stages) was followed.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct FormatFollowed {
-    pub followed: u64,
-    pub of: u64,
-    /// In percent.
-    pub rate: f64,
-}
+pub use crate::journal::summary::{Cost, FormatFollowed, RoleCost};
 
 /// Counts the cost of `records` (the latest record of each item).
 pub fn of(records: &[ItemRecord]) -> Cost {

@@ -106,6 +106,7 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             .chain(m.suite.macro_metrics.iter().map(|g| g.name.clone()))
             .collect(),
         judge: m.judge.as_ref().map(|j| j.name.clone()),
+        cost: super::cost::of(records),
         complete: counts.pending == 0,
         scores,
         counts,

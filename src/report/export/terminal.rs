@@ -76,6 +76,9 @@ pub fn render(s: &Summary) -> String {
         "requests: {} sent ({} retries, {} from journal, {} failed calls), {:.1}/s, {} prompt + {} completion tokens, {:.1}s wall\n",
         r.sent, r.retries, r.cache_hits, r.failed_calls, r.per_second, r.prompt_tokens, r.completion_tokens, s.wall_time_s
     ));
+    if let Some(line) = cost_line(s) {
+        out.push_str(&line);
+    }
     for note in &s.notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -83,6 +86,36 @@ pub fn render(s: &Summary) -> String {
         out.push_str("the run is incomplete: re-run the same command to resume\n");
     }
     out
+}
+
+/// What the items cost per item, by role, when a strategy made more than one call per
+/// item or asked for a format (single-call runs keep their table as it always was).
+fn cost_line(s: &Summary) -> Option<String> {
+    let c = &s.cost;
+    let multi = c.total.calls_per_item > 1.0 || c.by_role.len() > 1;
+    if !multi && c.format_followed.is_none() {
+        return None;
+    }
+    let roles: Vec<String> = c
+        .by_role
+        .iter()
+        .map(|(role, r)| format!("{role} {:.2}", r.calls_per_item))
+        .collect();
+    let mut line = format!(
+        "cost per item: {:.2} calls ({}), {:.1} prompt + {:.1} completion tokens",
+        c.total.calls_per_item,
+        roles.join(", "),
+        c.total.prompt_tokens_per_item,
+        c.total.completion_tokens_per_item
+    );
+    if let Some(f) = &c.format_followed {
+        line.push_str(&format!(
+            "; format followed by {} of {} ({:.1}%)",
+            f.followed, f.of, f.rate
+        ));
+    }
+    line.push('\n');
+    Some(line)
 }
 
 /// Several runs: one row per run and metric, overall scores.
