@@ -240,17 +240,6 @@ pub fn read_calls(dir: &Path) -> Vec<record::CallRecord> {
         .collect()
 }
 
-/// Reads `invalid.jsonl`, if present.
-pub fn read_invalid(dir: &Path) -> Vec<InvalidRow> {
-    std::fs::read_to_string(dir.join(INVALID))
-        .map(|text| {
-            text.lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The latest record per item, in item order.
 pub fn latest(records: Vec<ItemRecord>) -> Vec<ItemRecord> {
     let mut by_id: std::collections::HashMap<String, ItemRecord> = std::collections::HashMap::new();

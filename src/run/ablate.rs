@@ -269,9 +269,7 @@ pub async fn ablate(path: &Path, common: RunOptions) -> anyhow::Result<(Ablation
             metric = result.summary.primary_metric.clone();
         }
         let selected = result.summary.counts.answered + result.summary.counts.failed;
-        let mut records =
-            crate::journal::latest(crate::journal::read_records(&result.dir)?.records);
-        records.sort_by_key(|r| r.order);
+        let mut records = crate::journal::reader::latest_records(&result.dir)?.0;
         records.truncate(selected as usize);
         runs.push(VariantRun {
             name: variant.name.clone(),

@@ -30,11 +30,11 @@ pub fn finish(
     session: Session<'_>,
 ) -> anyhow::Result<Summary> {
     let dir = journal.dir();
-    let records: Vec<ItemRecord> =
-        crate::journal::latest(crate::journal::read_records(dir)?.records)
-            .into_iter()
-            .filter(|r| session.selected.contains(&r.id))
-            .collect();
+    let records: Vec<ItemRecord> = crate::journal::reader::latest_records(dir)?
+        .0
+        .into_iter()
+        .filter(|r| session.selected.contains(&r.id))
+        .collect();
     let c = session.counters;
     let requests = Requests {
         sent: c.sent.load(Ordering::Relaxed),
