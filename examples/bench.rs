@@ -3,7 +3,7 @@
 //! measured. Build first, then run:
 //!
 //! ```text
-//! cargo build --release && cargo run --release --example bench -- overhead   # 5,000 items, 25 KB images, 20 ms, concurrency 64
+//! cargo build --release && cargo run --release --example bench -- overhead   # 5,000 items, 25 KB images, 20 ms, concurrency 64 (or: overhead 2000)
 //! cargo run --release --example bench -- bigtsv                              # a 1 GB VLMEvalKit TSV: peak memory
 //! cargo run --release --example bench -- rerun                               # re-running a finished 10,000-item run
 //! cargo run --release --example bench -- floor                               # a minimal client on the same rig
@@ -166,8 +166,13 @@ fn report(name: &str, m: &Measured) {
 }
 
 async fn overhead() -> anyhow::Result<()> {
-    let (items, latency_ms, concurrency) = (5_000usize, 20u64, 64usize);
-    let data = bench_dir().join("overhead-5000.tsv");
+    // `bench -- overhead [ITEMS]`: 5,000 items by default.
+    let items: usize = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5_000);
+    let (latency_ms, concurrency) = (20u64, 64usize);
+    let data = bench_dir().join(format!("overhead-{items}.tsv"));
     make_tsv(&data, items, 90, items)?;
     let server = MockServer::start(MockConfig {
         latency: Duration::from_millis(latency_ms),
@@ -224,7 +229,12 @@ async fn rerun() -> anyhow::Result<()> {
 /// no journal) sending the same 5,000 requests at concurrency 64 to the same server.
 /// What evalkit takes beyond this is the harness's own overhead.
 async fn floor() -> anyhow::Result<()> {
-    let (items, latency_ms, concurrency) = (5_000usize, 20u64, 64usize);
+    // `bench -- floor [ITEMS]`: 5,000 items by default, as `overhead`.
+    let items: usize = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5_000);
+    let (latency_ms, concurrency) = (20u64, 64usize);
     let server = MockServer::start(MockConfig {
         latency: Duration::from_millis(latency_ms),
         ..MockConfig::fixed("45")

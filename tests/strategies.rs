@@ -80,6 +80,9 @@ async fn cot_scores_the_final_answer_line_and_keeps_the_reasoning() {
     assert_eq!(s["cost"]["format_followed"]["followed"], 7);
     assert_eq!(s["cost"]["format_followed"]["of"], 8);
     assert_eq!(s["cost"]["by_role"]["answer"]["calls_per_item"], 1.0);
+    // Completion tokens as the mock counts them (characters / 4, at least 1): the three
+    // tallest-bar replies 38 chars -> 9 each, 37 -> 9, 11 -> 2, 30 -> 7, 9 -> 2, 26 -> 6.
+    assert_eq!(s["cost"]["total"]["completion_tokens"], 27 + 9 + 2 + 7 + 2 + 6);
     let body = server.stats().last_body().cloned().unwrap();
     assert!(body.to_string().contains("Think step by step"), "{body}");
     let records = predictions(&dir);
@@ -128,6 +131,10 @@ async fn self_consistency_takes_the_majority_of_three_seeded_samples() {
     assert_eq!(accuracy(&s), 75.0);
     assert_eq!(server.stats().requests, 24);
     assert_eq!(s["cost"]["total"]["calls_per_item"], 3.0);
+    // Completion tokens (characters / 4): tallest 10, 10, 10 chars -> 2 + 2 + 2, three
+    // items: 18; percentage 11 x 3 -> 6; increasing 10, 11, 13 -> 7; lowest 13 x 3 -> 9;
+    // Sales 9 x 3 -> 6; difference 12, 12, 9 -> 8. Total 54.
+    assert_eq!(s["cost"]["total"]["completion_tokens"], 54);
     for record in predictions(&dir) {
         let calls = record["calls"].as_array().unwrap();
         assert_eq!(calls.len(), 3, "{record}");
