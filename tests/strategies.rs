@@ -82,7 +82,10 @@ async fn cot_scores_the_final_answer_line_and_keeps_the_reasoning() {
     assert_eq!(s["cost"]["by_role"]["answer"]["calls_per_item"], 1.0);
     // Completion tokens as the mock counts them (characters / 4, at least 1): the three
     // tallest-bar replies 38 chars -> 9 each, 37 -> 9, 11 -> 2, 30 -> 7, 9 -> 2, 26 -> 6.
-    assert_eq!(s["cost"]["total"]["completion_tokens"], 27 + 9 + 2 + 7 + 2 + 6);
+    assert_eq!(
+        s["cost"]["total"]["completion_tokens"],
+        27 + 9 + 2 + 7 + 2 + 6
+    );
     let body = server.stats().last_body().cloned().unwrap();
     assert!(body.to_string().contains("Think step by step"), "{body}");
     let records = predictions(&dir);

@@ -45,6 +45,7 @@ fn items(format: Format, path: PathBuf) -> Vec<Item> {
             format,
             path,
             unit: evalkit::suite::Unit::Question,
+            chart_field: false,
         },
     )
     .unwrap()

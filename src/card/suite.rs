@@ -158,6 +158,11 @@ pub struct SuiteCard {
     pub multi_valued: Vec<String>,
     #[serde(default, rename = "group_metric")]
     pub group_metrics: Vec<GroupMetric>,
+    /// The item field naming the chart (or image) an item asks about: answers about one
+    /// chart are not independent, so the summary adds the cluster-robust interval and the
+    /// design effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     #[serde(default, rename = "macro_metric")]
     pub macro_metrics: Vec<MacroMetric>,
     /// Where the data may be, tried in order; the first that exists is used.

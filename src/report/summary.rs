@@ -80,6 +80,7 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             multi_valued: &ctx.manifest.suite.multi_valued,
             group_metrics: &ctx.manifest.suite.group_metrics,
             macro_metrics: &ctx.manifest.suite.macro_metrics,
+            cluster: ctx.manifest.suite.cluster.as_deref(),
         },
     );
     let mut requests = ctx.requests;

@@ -22,6 +22,26 @@ pub struct Group {
     pub metrics: BTreeMap<String, f64>,
     /// Half-width of the normal-approximation 95% confidence interval, in percent.
     pub ci95: BTreeMap<String, f64>,
+    /// The 95% interval reported beside each figure, [low, high] in percent: Wilson's for
+    /// accuracies (every item 0 or 1), the normal one otherwise (see [`super::interval`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub interval95: BTreeMap<String, [f64; 2]>,
+    /// With the suite card's `cluster` column: the cluster-robust interval and design
+    /// effect (answers about the same chart are not independent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<Clustered>,
+}
+
+/// Cluster-robust figures of a group.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Clustered {
+    /// The item field that names the cluster (e.g. the chart).
+    pub column: String,
+    pub clusters: usize,
+    /// Cluster-robust 95% half-width per metric, in percent.
+    pub ci95: BTreeMap<String, f64>,
+    /// Cluster-robust variance over the i.i.d. one, per metric.
+    pub design_effect: BTreeMap<String, f64>,
 }
 
 /// Overall figures and one table per breakdown column.
@@ -47,6 +67,8 @@ pub struct Spec<'a> {
     pub multi_valued: &'a [String],
     pub group_metrics: &'a [GroupMetric],
     pub macro_metrics: &'a [MacroMetric],
+    /// The item field naming each item's cluster (the suite card's `cluster`).
+    pub cluster: Option<&'a str>,
 }
 
 /// Running sums of a value in [0, 1].
@@ -55,6 +77,8 @@ struct Moments {
     n: usize,
     sum: f64,
     sum_sq: f64,
+    /// Some value was neither 0 nor 1.
+    not_binary: bool,
 }
 
 impl Moments {
@@ -62,6 +86,29 @@ impl Moments {
         self.n += 1;
         self.sum += v;
         self.sum_sq += v * v;
+        self.not_binary |= v != 0.0 && v != 1.0;
+    }
+
+    /// The sample variance.
+    fn variance(&self) -> f64 {
+        let n = self.n as f64;
+        if self.n > 1 {
+            ((self.sum_sq - n * self.mean() * self.mean()) / (n - 1.0)).max(0.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// The reported 95% interval, [low, high] in percent.
+    fn interval(&self) -> [f64; 2] {
+        let n = self.n as f64;
+        let (low, high) = if self.not_binary {
+            let half = super::interval::Z95 * (self.variance() / n.max(1.0)).sqrt();
+            ((self.mean() - half).max(0.0), (self.mean() + half).min(1.0))
+        } else {
+            super::interval::wilson(self.sum, n)
+        };
+        [round4(100.0 * low), round4(100.0 * high)]
     }
     fn mean(&self) -> f64 {
         if self.n == 0 {
@@ -74,11 +121,7 @@ impl Moments {
     fn finish(&self) -> (f64, f64) {
         let n = self.n as f64;
         let mean = self.mean();
-        let var = if self.n > 1 {
-            ((self.sum_sq - n * mean * mean) / (n - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
+        let var = self.variance();
         (
             round4(100.0 * mean),
             round4(100.0 * 1.96 * (var / n.max(1.0)).sqrt()),
@@ -93,14 +136,27 @@ struct Partition {
     metrics: BTreeMap<String, Moments>,
     /// group metric index -> group key -> every item right so far
     groups: Vec<HashMap<String, bool>>,
+    /// cluster -> (items, per-metric sums)
+    clusters: HashMap<String, (f64, BTreeMap<String, f64>)>,
 }
 
 impl Partition {
     fn add(&mut self, spec: &Spec<'_>, item: &Scored<'_>) {
         self.n += 1;
+        let cluster = spec
+            .cluster
+            .and_then(|c| item.fields.get(c))
+            .map(|key| self.clusters.entry(key.clone()).or_default());
+        let mut cluster = cluster.map(|(count, sums)| {
+            *count += 1.0;
+            sums
+        });
         for name in spec.metric_names {
             let v = value(item, name);
             self.metrics.entry((*name).to_string()).or_default().add(v);
+            if let Some(sums) = cluster.as_mut() {
+                *sums.entry((*name).to_string()).or_default() += v;
+            }
         }
         self.groups
             .resize_with(spec.group_metrics.len(), HashMap::new);
@@ -126,6 +182,27 @@ impl Partition {
             let (mean, ci) = m.finish();
             group.metrics.insert(name.clone(), mean);
             group.ci95.insert(name.clone(), ci);
+            group.interval95.insert(name.clone(), m.interval());
+        }
+        if let Some(column) = spec.cluster.filter(|_| !self.clusters.is_empty()) {
+            let mut clustered = Clustered {
+                column: column.to_string(),
+                clusters: self.clusters.len(),
+                ..Clustered::default()
+            };
+            for (name, m) in &self.metrics {
+                let sums = self
+                    .clusters
+                    .values()
+                    .map(|(count, sums)| (*count, sums.get(name).copied().unwrap_or(0.0)));
+                if let Some((half, deff)) =
+                    super::interval::cluster_robust(sums, m.n as f64, m.mean(), m.variance())
+                {
+                    clustered.ci95.insert(name.clone(), round4(100.0 * half));
+                    clustered.design_effect.insert(name.clone(), round4(deff));
+                }
+            }
+            group.cluster = Some(clustered);
         }
         for (g, groups) in spec.group_metrics.iter().zip(&self.groups) {
             if groups.is_empty() {
@@ -138,6 +215,7 @@ impl Partition {
             let (mean, ci) = m.finish();
             group.metrics.insert(g.name.clone(), mean);
             group.ci95.insert(g.name.clone(), ci);
+            group.interval95.insert(g.name.clone(), m.interval());
         }
         group
     }
@@ -309,6 +387,7 @@ mod tests {
             multi_valued: &multi,
             group_metrics: &groups,
             macro_metrics: &macros,
+            cluster: None,
         };
         let b = breakdown(
             rows.iter().map(|(fields, m)| Scored {

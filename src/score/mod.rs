@@ -10,6 +10,7 @@ pub mod charxiv;
 pub mod choice;
 pub mod decide;
 pub mod extract;
+pub mod interval;
 pub mod mathvista;
 pub mod reachqa;
 pub mod relaxed;

@@ -286,6 +286,7 @@ mod tests {
             format: Format::Official,
             path: fixtures(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(

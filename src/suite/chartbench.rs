@@ -237,6 +237,7 @@ mod tests {
             format: Format::VlmevalkitTsv,
             path: fixtures().join("tsv/ChartBench.tsv"),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .unwrap()
         .map(Result::unwrap)
@@ -357,6 +358,7 @@ mod tests {
                 format: Format::Official,
                 path: fixtures(),
                 unit: crate::suite::Unit::Question,
+                chart_field: false,
             })
             .is_err()
         );

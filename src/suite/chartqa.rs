@@ -524,6 +524,7 @@ mod tests {
             format: Format::VlmevalkitTsv,
             path: fixtures().join("bad/tsv/mangled_header.tsv"),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(
@@ -585,6 +586,7 @@ mod tests {
                 format,
                 path: fixtures().join(rel),
                 unit: crate::suite::Unit::Question,
+                chart_field: false,
             };
             assert!(open(&source).is_err(), "{rel}");
         }

@@ -811,6 +811,7 @@ mod tests {
             format: Format::VlmevalkitTsv,
             path,
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .unwrap()
         .map(Result::unwrap)
@@ -852,6 +853,7 @@ mod tests {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .unwrap()
         .collect();
@@ -901,6 +903,7 @@ mod tests {
                 format,
                 path: path.clone(),
                 unit: crate::suite::Unit::Question,
+                chart_field: false,
             })
             .err()
             .unwrap_or_else(|| panic!("{} opened", path.display()))
@@ -917,6 +920,7 @@ mod tests {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .err()
         .unwrap()

@@ -334,6 +334,7 @@ mod tests {
                     format,
                     path: tmp.path().to_path_buf(),
                     unit: crate::suite::Unit::Question,
+                    chart_field: false,
                 })
                 .is_err()
             );
@@ -344,6 +345,7 @@ mod tests {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .err()
         .unwrap()

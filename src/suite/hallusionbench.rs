@@ -207,6 +207,7 @@ mod tests {
             format: Format::Official,
             path: fixtures(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         };
         assert!(open(&source).is_err());
         let tmp = tempfile::tempdir().unwrap();
@@ -216,6 +217,7 @@ mod tests {
             format: Format::VlmevalkitTsv,
             path,
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .err()
         .unwrap()

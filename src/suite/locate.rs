@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Format, ResolvedSource, Unit};
 use crate::card::suite::{DataRoot, SuiteCard};
 use crate::paths::{data_dir, lmu_dir};
+use crate::suite::reader::CHART_FIELD;
 
 /// The first of the card's sources that exists, or an error saying where evalkit looked
 /// and how to get the data.
@@ -17,6 +18,7 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
     if let Some(path) = data_override {
         return detect(path).map(|source| ResolvedSource {
             unit: card.unit,
+            chart_field: card.cluster.as_deref() == Some(CHART_FIELD),
             ..source
         });
     }
@@ -36,6 +38,7 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
                 format: spec.format,
                 path,
                 unit: card.unit,
+                chart_field: card.cluster.as_deref() == Some(CHART_FIELD),
             });
         }
         looked.push(format!(
@@ -65,6 +68,7 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             format,
             path: path.to_path_buf(),
             unit: Unit::Question,
+            chart_field: false,
         })
     };
     if !path.exists() {
@@ -89,6 +93,7 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             format: Format::ChartqaJson,
             path: path.join("test"),
             unit: Unit::Question,
+            chart_field: false,
         });
     }
     let has_parquet = std::fs::read_dir(path)

@@ -536,6 +536,7 @@ mod tests {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(err.contains("testmini.json"), "{err}");

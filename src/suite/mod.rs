@@ -41,6 +41,9 @@ pub struct ResolvedSource {
     pub format: Format,
     pub path: PathBuf,
     pub unit: Unit,
+    /// Give every item a `chart` field naming the chart it asks about (the suite card's
+    /// `cluster = "chart"`), so the summary can cluster answers by chart.
+    pub chart_field: bool,
 }
 
 /// Opens a resolved source as a lazy stream of items for `benchmark`: the benchmark's

@@ -363,6 +363,7 @@ mod tests {
             format: Format::Official,
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .err()
         .unwrap()
@@ -373,6 +374,7 @@ mod tests {
                 format: Format::HfParquet,
                 path: tmp.path().to_path_buf(),
                 unit: crate::suite::Unit::Question,
+                chart_field: false,
             })
             .is_err()
         );
@@ -382,6 +384,7 @@ mod tests {
                 format: Format::VlmevalkitTsv,
                 path: tsv,
                 unit: crate::suite::Unit::Question,
+                chart_field: false,
             })
             .is_err()
         );
@@ -433,6 +436,7 @@ mod tests {
             format: Format::Official,
             path: path.clone(),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .unwrap()
         {

@@ -143,6 +143,7 @@ mod tests {
             format,
             path,
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })?
         .collect())
     }

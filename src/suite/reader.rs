@@ -102,6 +102,9 @@ impl Iterator for Items {
     }
 }
 
+/// The item field that names an item's chart when the suite card clusters by chart.
+pub const CHART_FIELD: &str = "chart";
+
 /// Opens `source` as `M`'s items: the format guarded, items numbered in stream order, ids
 /// made distinct as `M` asks, one item per chart when the suite card says so.
 pub fn open<M: Mapping>(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
@@ -124,6 +127,7 @@ pub fn open<M: Mapping>(source: &ResolvedSource) -> anyhow::Result<ItemStream> {
         pending: Items::One(None),
         ids: IdState::new(M::REPEATS),
         charts: (source.unit == Unit::Chart).then(HashSet::new),
+        chart_field: source.chart_field,
         keys: ChartKeys::default(),
         next_order: 0,
     }))
@@ -138,6 +142,8 @@ struct Reader<M> {
     ids: IdState,
     /// The charts seen, when reading one item per chart.
     charts: Option<HashSet<[u8; 32]>>,
+    /// Name each item's chart in its fields ([`CHART_FIELD`]).
+    chart_field: bool,
     keys: ChartKeys,
     next_order: u64,
 }
@@ -170,9 +176,12 @@ impl<M: Mapping> Reader<M> {
     /// question on a chart already read, when reading one item per chart).
     fn finish(&mut self, mut item: Item) -> Option<LoadResult> {
         let chart = match (&self.charts, self.ids.repeats) {
-            (None, Repeats::Kept | Repeats::Suffixed) => None,
+            (None, Repeats::Kept | Repeats::Suffixed) if !self.chart_field => None,
             _ => Some(self.chart(&item)),
         };
+        if let (true, Some((_, id))) = (self.chart_field, &chart) {
+            item.fields.insert(CHART_FIELD.to_string(), id.clone());
+        }
         if let (Some(charts), Some((key, id))) = (&mut self.charts, &chart) {
             if !charts.insert(*key) {
                 return None;
@@ -420,6 +429,7 @@ mod tests {
             format,
             path: PathBuf::from("toy"),
             unit,
+            chart_field: false,
         }
     }
 

@@ -266,6 +266,7 @@ mod tests {
             format,
             path,
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .unwrap()
         .collect()
@@ -357,6 +358,7 @@ mod tests {
             format: Format::Official,
             path: tmp.path().join("missing"),
             unit: crate::suite::Unit::Question,
+            chart_field: false,
         })
         .err()
         .unwrap()
@@ -366,7 +368,8 @@ mod tests {
             open(&ResolvedSource {
                 format: Format::HfParquet,
                 path: dir,
-                unit: crate::suite::Unit::Question
+                unit: crate::suite::Unit::Question,
+                chart_field: false,
             })
             .is_err()
         );

@@ -21,6 +21,7 @@ pub fn load(open: Open, format: Format, path: PathBuf) -> Vec<LoadResult> {
         format,
         path,
         unit: Unit::Question,
+        chart_field: false,
     };
     open(&source)
         .unwrap_or_else(|e| panic!("{}: {e:#}", source.path.display()))

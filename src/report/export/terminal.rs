@@ -76,6 +76,15 @@ pub fn render(s: &Summary) -> String {
         "requests: {} sent ({} retries, {} from journal, {} failed calls), {:.1}/s, {} prompt + {} completion tokens, {:.1}s wall\n",
         r.sent, r.retries, r.cache_hits, r.failed_calls, r.per_second, r.prompt_tokens, r.completion_tokens, s.wall_time_s
     ));
+    if let Some(c) = &s.scores.overall.cluster {
+        let m = &s.primary_metric;
+        if let (Some(ci), Some(deff)) = (c.ci95.get(m), c.design_effect.get(m)) {
+            out.push_str(&format!(
+                "clustered by {} ({} clusters): {m} ±{ci:.1} (95%, cluster-robust), design effect {deff:.2}\n",
+                c.column, c.clusters
+            ));
+        }
+    }
     if let Some(line) = cost_line(s) {
         out.push_str(&line);
     }
