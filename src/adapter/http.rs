@@ -203,10 +203,13 @@ impl OpenAiModel {
             return Err(classify_status(status, message, retry_after));
         }
         let reply = parse_reply(&bytes).map_err(|e| CallError::transient(self.scrub(&e)))?;
-        Ok(Response {
-            latency: started.elapsed(),
-            ..reply
-        })
+        Ok(split_reasoning(
+            Response {
+                latency: started.elapsed(),
+                ..reply
+            },
+            &self.settings.reasoning_tags,
+        ))
     }
 
     async fn check_reachable(&self) -> anyhow::Result<()> {
@@ -252,7 +255,7 @@ impl OpenAiModel {
 impl Model for OpenAiModel {
     fn fingerprint(&self) -> String {
         let c = &self.card;
-        format!(
+        let mut fingerprint = format!(
             "openai|model={}|max_tokens={}|temperature={}|seed={:?}|content={:?}|image_max_side={:?}|system={:?}",
             self.settings.model,
             c.max_tokens(),
@@ -261,7 +264,15 @@ impl Model for OpenAiModel {
             c.content,
             c.image_max_side,
             self.settings.system_prompt
-        )
+        );
+        // Only a changed tag pair is part of it, so default cards keep their run ids.
+        if self.settings.reasoning_tags != crate::card::kinds::default_reasoning_tags() {
+            fingerprint.push_str(&format!(
+                "|reasoning_tags={:?}",
+                self.settings.reasoning_tags
+            ));
+        }
+        fingerprint
     }
 
     fn generate<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Result<Response, CallError>> {
@@ -405,6 +416,43 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
     })
 }
 
+/// Moves a reasoning model's thinking (`<think>...</think>`, or the card's tag pair) out of
+/// the answer into the reply's reasoning. Thinking that opens and never closes leaves no
+/// answer: the reply is marked `finish_reason = "reasoning_unclosed"` (a truncated
+/// outcome, never an empty answer scored as if it were one).
+pub fn split_reasoning(mut reply: Response, tags: &[String]) -> Response {
+    let [open, close] = tags else { return reply };
+    let Some(start) = reply.text.find(open.as_str()) else {
+        return reply;
+    };
+    let after_open = start + open.len();
+    let (thinking, answer) = match reply.text[after_open..].find(close.as_str()) {
+        Some(end) => (
+            reply.text[after_open..after_open + end].trim().to_string(),
+            format!(
+                "{}{}",
+                &reply.text[..start],
+                &reply.text[after_open + end + close.len()..]
+            )
+            .trim()
+            .to_string(),
+        ),
+        None => {
+            reply.finish_reason = Some(REASONING_UNCLOSED.into());
+            (reply.text[after_open..].trim().to_string(), String::new())
+        }
+    };
+    reply.reasoning = Some(match reply.reasoning.take() {
+        Some(provider) if !provider.is_empty() => format!("{provider}\n{thinking}"),
+        _ => thinking,
+    });
+    reply.text = answer;
+    reply
+}
+
+/// The finish reason of a reply whose thinking never closed.
+pub const REASONING_UNCLOSED: &str = "reasoning_unclosed";
+
 /// The answer text and token counts of a chat-completions reply (see [`parse_reply`]).
 pub fn parse_completion(bytes: &[u8]) -> Result<(String, Option<Usage>), String> {
     parse_reply(bytes).map(|r| (r.text, r.usage))
@@ -413,6 +461,37 @@ pub fn parse_completion(bytes: &[u8]) -> Result<(String, Option<Usage>), String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thinking_moves_to_the_reasoning() {
+        let tags = crate::card::kinds::default_reasoning_tags();
+        let reply = |text: &str| Response {
+            text: text.into(),
+            ..Response::default()
+        };
+        let split = split_reasoning(reply("<think> 2+2 </think>\n\n4"), &tags);
+        assert_eq!(
+            (split.text.as_str(), split.reasoning.as_deref()),
+            ("4", Some("2+2"))
+        );
+        assert_eq!(split.finish_reason, None);
+        let open = split_reasoning(reply("<think>still going"), &tags);
+        assert_eq!(open.text, "");
+        assert_eq!(open.finish_reason.as_deref(), Some(REASONING_UNCLOSED));
+        assert_eq!(split_reasoning(reply("no tags"), &tags).text, "no tags");
+        assert_eq!(
+            split_reasoning(reply("<think>x</think>y"), &[]).text,
+            "<think>x</think>y"
+        );
+        let both = split_reasoning(
+            Response {
+                reasoning: Some("provider".into()),
+                ..reply("<think>inline</think>A")
+            },
+            &tags,
+        );
+        assert_eq!(both.reasoning.as_deref(), Some("provider\ninline"));
+    }
 
     #[test]
     fn parses_completion_shapes() {

@@ -144,15 +144,30 @@ pub struct OpenaiSettings {
     /// An optional system prompt, sent before every conversation.
     #[serde(default)]
     pub system_prompt: Option<String>,
+    /// The tag pair a reasoning model wraps its thinking in (default `<think>`,
+    /// `</think>`; `[]` turns the split off). The thinking is kept as the call's reasoning,
+    /// the rest is the answer; thinking that never closes makes the item `truncated`.
+    #[serde(default = "default_reasoning_tags")]
+    pub reasoning_tags: Vec<String>,
 }
 
 fn default_api_key_env() -> String {
     "OPENAI_API_KEY".into()
 }
 
+/// `<think>` ... `</think>`, as DeepSeek-R1, QwQ and Qwen3 write it.
+pub fn default_reasoning_tags() -> Vec<String> {
+    vec!["<think>".into(), "</think>".into()]
+}
+
 impl OpenaiSettings {
-    pub const FIELDS: &'static [&'static str] =
-        &["base_url", "model", "api_key_env", "system_prompt"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "base_url",
+        "model",
+        "api_key_env",
+        "system_prompt",
+        "reasoning_tags",
+    ];
 
     fn validate(&self, p: &Path) -> anyhow::Result<()> {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
@@ -177,6 +192,15 @@ impl OpenaiSettings {
                 "api_key_env",
                 "must be an environment variable name",
                 format!("{:?}", self.api_key_env),
+            ));
+        }
+        let tags = &self.reasoning_tags;
+        if !(tags.is_empty() || (tags.len() == 2 && tags.iter().all(|t| !t.trim().is_empty()))) {
+            return Err(field_error(
+                p,
+                "reasoning_tags",
+                "must be [] or an opening and a closing tag, e.g. [\"<think>\", \"</think>\"]",
+                format!("{tags:?}"),
             ));
         }
         Ok(())
@@ -267,6 +291,7 @@ mod tests {
             model: String::new(),
             api_key_env: String::new(),
             system_prompt: None,
+            reasoning_tags: vec![],
         };
         assert_eq!(
             keys(serde_json::to_value(openai).unwrap()),

@@ -91,6 +91,10 @@ pub struct ItemRecord {
     /// How a multi-call strategy chose its answer (votes, knockout rounds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<serde_json::Value>,
+    /// Why the answer is cut short (`length`: the token limit; `reasoning_unclosed`: the
+    /// thinking never ended). Such an item scores 0 and is not rescored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<String>,
     /// When the record was written (RFC 3339).
     pub at: String,
 }
@@ -108,7 +112,8 @@ impl ItemRecord {
     /// with the judge's stored verdict in place of a judge call: no model is contacted,
     /// and what a judge decided stays decided.
     pub fn rescore(&mut self, scorer: &dyn crate::score::Scorer) {
-        let (Status::Answered, Some(text)) = (self.status, &self.response) else {
+        let (Status::Answered, Some(text), None) = (self.status, &self.response, &self.truncated)
+        else {
             return;
         };
         let decision =

@@ -23,6 +23,10 @@ pub struct Counts {
     pub unparsed: u64,
     /// Read but not finished (an interrupted run; rows never reached are not counted).
     pub pending: u64,
+    /// Answered, but the reply stopped at the token limit or its reasoning never closed:
+    /// scored wrong, never read as an (empty) answer. Included in `answered`.
+    #[serde(default)]
+    pub truncated: u64,
 }
 
 /// How answers were decided.

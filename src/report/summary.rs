@@ -45,6 +45,7 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             Status::Answered => counts.answered += 1,
             Status::Failed => counts.failed += 1,
         }
+        counts.truncated += u64::from(r.truncated.is_some());
         match r.how {
             Some(How::Rule) => decided.rule += 1,
             Some(How::Judge) => decided.judge += 1,

@@ -42,8 +42,12 @@ impl ItemStep {
             .then(|| Arc::new(JournalSink(self.journal.clone())) as Arc<dyn CallSink>);
         let calls = Calls::new(self.context.clone()).with_sink(sink);
         let answer = self.strategy.run(&item, &calls).await;
-        let decision = match &answer {
-            Ok(answer) => Some(
+        let truncated = answer
+            .is_ok()
+            .then(|| record::truncation(calls.last_finish_reason()))
+            .flatten();
+        let decision = match (&answer, &truncated) {
+            (Ok(answer), None) => Some(
                 decide(
                     self.scorer.as_ref(),
                     &record::gold(&item),
@@ -52,7 +56,9 @@ impl ItemStep {
                 )
                 .await,
             ),
-            Err(_) => None,
+            // A cut-short answer is scored wrong, not read as an answer.
+            (Ok(_), Some(_)) => Some(record::zero(self.scorer.as_ref())),
+            (Err(_), _) => None,
         };
         let outcome = Outcome {
             answer,
@@ -61,7 +67,12 @@ impl ItemStep {
         if outcome.cancelled() {
             return;
         }
-        let record = record::build(&item, &outcome, decision);
+        let mut record = record::build(&item, &outcome, decision);
+        if truncated.is_some() {
+            // Counted as truncated, not as decided by any rule.
+            record.how = None;
+            record.truncated = truncated;
+        }
         if record.status == Status::Failed {
             self.failed_items.fetch_add(1, Ordering::Relaxed);
         }

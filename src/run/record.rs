@@ -35,6 +35,33 @@ pub fn outcome_hash(calls: &[Call]) -> String {
     }
 }
 
+/// Why an answered item is cut short, from its answering call's finish reason: the token
+/// limit (`length`) or reasoning that never closed.
+pub fn truncation(finish_reason: Option<String>) -> Option<String> {
+    finish_reason.filter(|r| {
+        matches!(
+            r.as_str(),
+            "length" | crate::adapter::http::REASONING_UNCLOSED
+        )
+    })
+}
+
+/// The decision for a cut-short answer: every metric 0.
+pub fn zero(scorer: &dyn crate::score::Scorer) -> Decision {
+    Decision {
+        score: crate::score::Score {
+            metrics: scorer
+                .metric_names()
+                .into_iter()
+                .map(|m| (m.to_string(), 0.0))
+                .collect(),
+            extracted: None,
+            how: crate::score::How::Unparsed,
+        },
+        judge: None,
+    }
+}
+
 /// One call as the journal keeps it.
 pub fn call_record(call: &Call) -> CallRecord {
     let (response, error) = match &call.outcome.result {
@@ -106,6 +133,7 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
         calls: outcome.calls.iter().map(call_record).collect(),
         format_followed: outcome.answer.as_ref().ok().and_then(|a| a.format_followed),
         trace: outcome.answer.as_ref().ok().and_then(|a| a.trace.clone()),
+        truncated: None,
         judge,
         at: chrono::Utc::now().to_rfc3339(),
     };

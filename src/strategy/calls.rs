@@ -205,6 +205,14 @@ impl Calls {
         self.context.judge.as_ref().map(|_| self as &dyn Judge)
     }
 
+    /// The finish reason of the last call that was not the judge's (the call whose reply
+    /// became the answer, for every strategy).
+    pub fn last_finish_reason(&self) -> Option<String> {
+        let log = self.log.lock().ok()?;
+        let last = log.iter().rev().find(|c| c.role != CallRole::Judge)?;
+        last.outcome.result.as_ref().ok()?.finish_reason.clone()
+    }
+
     /// Every call made so far, in order.
     pub fn take(&self) -> Vec<Call> {
         self.log

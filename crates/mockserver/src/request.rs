@@ -29,6 +29,8 @@ pub(crate) struct ChatRequest {
     pub stop: Vec<String>,
     /// The text of the last message when it is the assistant's (a prefill to continue).
     pub prefill: Option<String>,
+    /// The request's `max_tokens` (or `max_completion_tokens`).
+    pub max_tokens: Option<u64>,
 }
 
 impl ChatRequest {
@@ -116,6 +118,9 @@ pub(crate) fn parse_chat_request(body: &Value) -> Result<ChatRequest, String> {
             _ => Vec::new(),
         },
         prefill: None,
+        max_tokens: ["max_tokens", "max_completion_tokens"]
+            .iter()
+            .find_map(|k| obj.get(*k).and_then(Value::as_u64)),
     };
     for (i, message) in messages.iter().enumerate() {
         let message = message

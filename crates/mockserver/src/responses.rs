@@ -61,7 +61,7 @@ pub(crate) fn completion_body(request_no: u64, req: &ChatRequest, answer: Option
         Some(text) => json!([{
             "index": 0,
             "message": {"role": "assistant", "content": text},
-            "finish_reason": "stop"
+            "finish_reason": if crate::sampling::hit_limit(text, req) { "length" } else { "stop" }
         }]),
         None => json!([]),
     };
@@ -270,6 +270,7 @@ mod tests {
             sampled: false,
             stop: vec![],
             prefill: None,
+            max_tokens: None,
         }
     }
 

@@ -9,6 +9,8 @@
 //!   prefill is cut off the front.
 //! - **Stop sequences.** The answer is cut before the first stop sequence it contains, as
 //!   OpenAI-compatible servers do (the stop sequence is not returned).
+//! - **Token limit.** An answer longer than `max_tokens` x 4 characters (the mock's token
+//!   count) is cut there and reported with `finish_reason: "length"` ([`hit_limit`]).
 
 use crate::request::ChatRequest;
 
@@ -35,7 +37,20 @@ pub(crate) fn realise(configured: &str, req: &ChatRequest) -> String {
     if let Some(cut) = req.stop.iter().filter_map(|s| text.find(s.as_str())).min() {
         text.truncate(cut);
     }
+    let limit = req
+        .max_tokens
+        .map(|m| usize::try_from(m.saturating_mul(4)).unwrap_or(usize::MAX));
+    if let Some((cut, _)) = limit.and_then(|l| text.char_indices().nth(l)) {
+        text.truncate(cut);
+    }
     text
+}
+
+/// Whether an answer as returned reached the request's token limit (finish reason
+/// `length`): it is `max_tokens` x 4 characters long.
+pub(crate) fn hit_limit(answer: &str, req: &ChatRequest) -> bool {
+    req.max_tokens
+        .is_some_and(|m| answer.chars().count() as u64 >= m.saturating_mul(4))
 }
 
 #[cfg(test)]
@@ -55,6 +70,7 @@ mod tests {
             sampled,
             stop: stop.iter().map(|s| s.to_string()).collect(),
             prefill: prefill.map(str::to_string),
+            max_tokens: None,
         }
     }
 

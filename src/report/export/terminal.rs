@@ -68,8 +68,21 @@ pub fn render(s: &Summary) -> String {
         s.model, s.suite, s.run_id, s.scorer
     );
     out.push_str(&format!(
-        "items: {} total, {} answered, {} failed, {} invalid, {} unparsed, {} pending\n",
-        c.total, c.answered, c.failed, c.invalid, c.unparsed, c.pending
+        "items: {} total, {} answered, {} failed, {} invalid, {} unparsed, {} pending{}\n",
+        c.total,
+        c.answered,
+        c.failed,
+        c.invalid,
+        c.unparsed,
+        c.pending,
+        if c.truncated > 0 {
+            format!(
+                ", {} truncated (token limit or unclosed reasoning; scored wrong)",
+                c.truncated
+            )
+        } else {
+            String::new()
+        }
     ));
     let r = &s.requests;
     out.push_str(&format!(

@@ -384,8 +384,10 @@ impl Model for OnnxImage2TextModel {
                     completion_tokens: tokens as u64,
                 }),
                 latency: started.elapsed(),
-                finish_reason: Some(if tokens >= limit { "length" } else { "stop" }.into()),
-                reasoning: None,
+                // Not reported: a local model that reaches its token limit has produced what
+                // its generation settings ask for (DePlot's tables end there), which the
+                // truncated outcome of chat servers would score as wrong.
+                ..Response::default()
             })
         }
         .boxed()
