@@ -96,7 +96,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ChartQA_TEST.tsv");
         std::fs::write(&path, format!("index\timage\tquestion\tanswer\tsplit\n{body}")).unwrap();
-        let source = ResolvedSource { format: Format::VlmevalkitTsv, path: path.clone(), unit: evalkit::suite::Unit::Question, chart_field: false };
+        let source = ResolvedSource { format: Format::VlmevalkitTsv, path: path.clone(), unit: evalkit::suite::Unit::Question, chart_field: false, columns: None };
         if let Ok(stream) = evalkit::suite::open(Benchmark::Chartqa, &source) {
             for row in stream.take(200) {
                 if let Err(bad) = row {
@@ -112,7 +112,7 @@ proptest! {
         std::fs::create_dir_all(dir.path().join("png")).unwrap();
         std::fs::write(dir.path().join("test_human.json"), human.to_string()).unwrap();
         std::fs::write(dir.path().join("test_augmented.json"), augmented.to_string()).unwrap();
-        let source = ResolvedSource { format: Format::ChartqaJson, path: dir.path().to_path_buf(), unit: evalkit::suite::Unit::Question, chart_field: false };
+        let source = ResolvedSource { format: Format::ChartqaJson, path: dir.path().to_path_buf(), unit: evalkit::suite::Unit::Question, chart_field: false, columns: None };
         if let Ok(stream) = evalkit::suite::open(Benchmark::Chartqa, &source) {
             for item in stream.take(200).flatten() {
                 prop_assert!(!item.images.is_empty());

@@ -46,6 +46,7 @@ fn items(format: Format, path: PathBuf) -> Vec<Item> {
             path,
             unit: evalkit::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         },
     )
     .unwrap()

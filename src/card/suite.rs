@@ -23,11 +23,39 @@ pub enum Format {
     /// A benchmark's own official release layout (PlotQA, FigureQA, CharXiv, ReachQA):
     /// the benchmark's mapping knows the files.
     Official,
+    /// One JSON object per line, images as paths relative to the file (custom suites).
+    Jsonl,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] =
-        &["vlmevalkit-tsv", "hf-parquet", "chartqa-json", "official"];
+    pub const NAMES: &'static [&'static str] = &[
+        "vlmevalkit-tsv",
+        "hf-parquet",
+        "chartqa-json",
+        "official",
+        "jsonl",
+    ];
+}
+
+/// Which column holds what, for a suite over data of the user's own (`benchmark =
+/// "custom"`); each defaults to VLMEvalKit's custom-TSV name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Columns {
+    /// The item id (default `index`, then `id`).
+    pub id: Option<String>,
+    /// The image(s): base64 (TSV), an Image struct or binary (parquet), a path or a list of
+    /// paths relative to the file (JSONL). Default `image`.
+    pub image: Option<String>,
+    /// Default `question`.
+    pub question: Option<String>,
+    /// The gold answer, or a list of accepted answers. Default `answer`.
+    pub answer: Option<String>,
+    /// Options as a list column (parquet, JSONL); TSV options are the columns `A`..`Z`.
+    /// Default `options`.
+    pub options: Option<String>,
+    /// Default `hint`.
+    pub hint: Option<String>,
 }
 
 /// Which benchmark's row mapping to apply.
@@ -45,6 +73,9 @@ pub enum Benchmark {
     Reachqa,
     Hallusionbench,
     Synthchart,
+    /// Data of the user's own: VLMEvalKit's custom TSV, JSONL or parquet, with the
+    /// card's `[columns]` and `scorer`.
+    Custom,
 }
 
 impl Benchmark {
@@ -60,6 +91,7 @@ impl Benchmark {
         "reachqa",
         "hallusionbench",
         "synthchart",
+        "custom",
     ];
 }
 
@@ -158,6 +190,9 @@ pub struct SuiteCard {
     pub multi_valued: Vec<String>,
     #[serde(default, rename = "group_metric")]
     pub group_metrics: Vec<GroupMetric>,
+    /// `benchmark = "custom"`: which column holds what (see [`Columns`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Columns>,
     /// The item field naming the chart (or image) an item asks about: answers about one
     /// chart are not independent, so the summary adds the cluster-robust interval and the
     /// design effect.

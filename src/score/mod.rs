@@ -9,6 +9,7 @@ pub mod chartbench;
 pub mod charxiv;
 pub mod choice;
 pub mod decide;
+pub mod exact;
 pub mod extract;
 pub mod interval;
 pub mod mathvista;
@@ -94,6 +95,7 @@ pub fn by_name(name: &str) -> Result<Box<dyn Scorer>, String> {
         "reachqa" => Ok(Box::new(reachqa::ReachQa)),
         "chartbench" => Ok(Box::new(chartbench::ChartBench)),
         "chart_to_table" => Ok(Box::new(table::ChartToTable)),
+        "exact_match" => Ok(Box::new(exact::ExactMatch)),
         other => Err(format!(
             "unknown scorer `{other}`; expected one of: {}",
             NAMES.join(", ")
@@ -111,6 +113,7 @@ pub const NAMES: &[&str] = &[
     "reachqa",
     "chartbench",
     "chart_to_table",
+    "exact_match",
 ];
 
 /// Checks what a suite card says about scoring, which the card cannot check by itself (the

@@ -238,6 +238,7 @@ mod tests {
             path: fixtures().join("tsv/ChartBench.tsv"),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .unwrap()
         .map(Result::unwrap)
@@ -359,6 +360,7 @@ mod tests {
                 path: fixtures(),
                 unit: crate::suite::Unit::Question,
                 chart_field: false,
+                columns: None,
             })
             .is_err()
         );

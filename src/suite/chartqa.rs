@@ -108,7 +108,10 @@ impl Mapping for ChartQa {
                     l,
                 )
             }
-            Format::ChartqaJson | Format::Official => (official_rows(&source.path)?, OFFICIAL),
+            // (The reader refuses the forms ChartQA is not in: JSONL never gets here.)
+            Format::ChartqaJson | Format::Official | Format::Jsonl => {
+                (official_rows(&source.path)?, OFFICIAL)
+            }
         };
         Ok((Self { layout }, rows))
     }
@@ -525,6 +528,7 @@ mod tests {
             path: fixtures().join("bad/tsv/mangled_header.tsv"),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(
@@ -587,6 +591,7 @@ mod tests {
                 path: fixtures().join(rel),
                 unit: crate::suite::Unit::Question,
                 chart_field: false,
+                columns: None,
             };
             assert!(open(&source).is_err(), "{rel}");
         }

@@ -812,6 +812,7 @@ mod tests {
             path,
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .unwrap()
         .map(Result::unwrap)
@@ -854,6 +855,7 @@ mod tests {
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .unwrap()
         .collect();
@@ -904,6 +906,7 @@ mod tests {
                 path: path.clone(),
                 unit: crate::suite::Unit::Question,
                 chart_field: false,
+                columns: None,
             })
             .err()
             .unwrap_or_else(|| panic!("{} opened", path.display()))
@@ -921,6 +924,7 @@ mod tests {
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .err()
         .unwrap()

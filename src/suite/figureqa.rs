@@ -335,6 +335,7 @@ mod tests {
                     path: tmp.path().to_path_buf(),
                     unit: crate::suite::Unit::Question,
                     chart_field: false,
+                    columns: None,
                 })
                 .is_err()
             );
@@ -346,6 +347,7 @@ mod tests {
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .err()
         .unwrap()

@@ -208,6 +208,7 @@ mod tests {
             path: fixtures(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         };
         assert!(open(&source).is_err());
         let tmp = tempfile::tempdir().unwrap();
@@ -218,6 +219,7 @@ mod tests {
             path,
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .err()
         .unwrap()

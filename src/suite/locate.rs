@@ -19,6 +19,7 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
         return detect(path).map(|source| ResolvedSource {
             unit: card.unit,
             chart_field: card.cluster.as_deref() == Some(CHART_FIELD),
+            columns: card.columns.clone(),
             ..source
         });
     }
@@ -39,6 +40,7 @@ pub fn resolve(card: &SuiteCard, data_override: Option<&Path>) -> anyhow::Result
                 path,
                 unit: card.unit,
                 chart_field: card.cluster.as_deref() == Some(CHART_FIELD),
+                columns: card.columns.clone(),
             });
         }
         looked.push(format!(
@@ -69,6 +71,7 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             path: path.to_path_buf(),
             unit: Unit::Question,
             chart_field: false,
+            columns: None,
         })
     };
     if !path.exists() {
@@ -79,8 +82,9 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             Some("tsv") => found(Format::VlmevalkitTsv),
             Some("parquet") => found(Format::HfParquet),
             Some("json") => found(Format::Official),
+            Some("jsonl") => found(Format::Jsonl),
             _ => anyhow::bail!(
-                "--data {}: cannot tell the format from the extension; expected a .tsv (VLMEvalKit), .parquet (Hugging Face) or .json (official release) file, or a directory",
+                "--data {}: cannot tell the format from the extension; expected a .tsv (VLMEvalKit), .parquet (Hugging Face), .json (official release) or .jsonl (custom) file, or a directory",
                 path.display()
             ),
         };
@@ -94,6 +98,7 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             path: path.join("test"),
             unit: Unit::Question,
             chart_field: false,
+            columns: None,
         });
     }
     let has_parquet = std::fs::read_dir(path)
@@ -117,6 +122,7 @@ pub fn format_name(format: Format) -> &'static str {
         Format::HfParquet => "hf-parquet",
         Format::ChartqaJson => "chartqa-json",
         Format::Official => "official",
+        Format::Jsonl => "jsonl",
     }
 }
 

@@ -116,7 +116,7 @@ impl Mapping for MathVista {
                 )?,
                 VLMEVALKIT,
             ),
-            Format::Official | Format::ChartqaJson => (official_rows(path)?, HF),
+            Format::Official | Format::ChartqaJson | Format::Jsonl => (official_rows(path)?, HF),
         };
         Ok((Self { layout }, rows))
     }
@@ -537,6 +537,7 @@ mod tests {
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(err.contains("testmini.json"), "{err}");

@@ -416,6 +416,7 @@ mod tests {
             path: fixtures(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         };
         let err = open(&source).err().unwrap().to_string();
         assert!(

@@ -11,10 +11,12 @@ pub mod chartbench;
 pub mod chartqa;
 pub mod charxiv;
 pub mod charxiv_templates;
+pub mod custom;
 pub mod figureqa;
 pub mod hallusionbench;
 pub mod item;
 pub mod json_list;
+pub mod jsonl;
 pub mod locate;
 pub mod mathvista;
 pub mod mmstar;
@@ -44,6 +46,8 @@ pub struct ResolvedSource {
     /// Give every item a `chart` field naming the chart it asks about (the suite card's
     /// `cluster = "chart"`), so the summary can cluster answers by chart.
     pub chart_field: bool,
+    /// A custom suite's columns (the suite card's `[columns]`).
+    pub columns: Option<crate::card::suite::Columns>,
 }
 
 /// Opens a resolved source as a lazy stream of items for `benchmark`: the benchmark's
@@ -62,5 +66,6 @@ pub fn open(benchmark: Benchmark, source: &ResolvedSource) -> anyhow::Result<Ite
         Benchmark::Reachqa => read::<reachqa::ReachQa>(source),
         Benchmark::Hallusionbench => read::<hallusionbench::HallusionBench>(source),
         Benchmark::Synthchart => read::<synthchart::SynthChart>(source),
+        Benchmark::Custom => read::<custom::Custom>(source),
     }
 }

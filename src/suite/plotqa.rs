@@ -364,6 +364,7 @@ mod tests {
             path: tmp.path().to_path_buf(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .err()
         .unwrap()
@@ -375,6 +376,7 @@ mod tests {
                 path: tmp.path().to_path_buf(),
                 unit: crate::suite::Unit::Question,
                 chart_field: false,
+                columns: None,
             })
             .is_err()
         );
@@ -385,6 +387,7 @@ mod tests {
                 path: tsv,
                 unit: crate::suite::Unit::Question,
                 chart_field: false,
+                columns: None,
             })
             .is_err()
         );
@@ -437,6 +440,7 @@ mod tests {
             path: path.clone(),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .unwrap()
         {

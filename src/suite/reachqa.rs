@@ -144,6 +144,7 @@ mod tests {
             path,
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })?
         .collect())
     }

@@ -430,6 +430,7 @@ mod tests {
             path: PathBuf::from("toy"),
             unit,
             chart_field: false,
+            columns: None,
         }
     }
 

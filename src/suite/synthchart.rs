@@ -267,6 +267,7 @@ mod tests {
             path,
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .unwrap()
         .collect()
@@ -359,6 +360,7 @@ mod tests {
             path: tmp.path().join("missing"),
             unit: crate::suite::Unit::Question,
             chart_field: false,
+            columns: None,
         })
         .err()
         .unwrap()
@@ -370,6 +372,7 @@ mod tests {
                 path: dir,
                 unit: crate::suite::Unit::Question,
                 chart_field: false,
+                columns: None,
             })
             .is_err()
         );

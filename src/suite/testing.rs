@@ -22,6 +22,7 @@ pub fn load(open: Open, format: Format, path: PathBuf) -> Vec<LoadResult> {
         path,
         unit: Unit::Question,
         chart_field: false,
+        columns: None,
     };
     open(&source)
         .unwrap_or_else(|e| panic!("{}: {e:#}", source.path.display()))
