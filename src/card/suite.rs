@@ -45,6 +45,10 @@ pub enum Benchmark {
     Reachqa,
     Hallusionbench,
     Synthchart,
+    Mmmu,
+    Mmbench,
+    MmbenchCircular,
+    Mmvet,
 }
 
 impl Benchmark {
@@ -60,6 +64,10 @@ impl Benchmark {
         "reachqa",
         "hallusionbench",
         "synthchart",
+        "mmmu",
+        "mmbench",
+        "mmbench-circular",
+        "mmvet",
     ];
 }
 
@@ -160,6 +168,10 @@ pub struct SuiteCard {
     pub group_metrics: Vec<GroupMetric>,
     #[serde(default, rename = "macro_metric")]
     pub macro_metrics: Vec<MacroMetric>,
+    /// The headline figure when it is not the scorer's own (a group or macro metric of this
+    /// card, e.g. MMBench's circular accuracy); checked by `score::check_suite_card`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
     /// Where the data may be, tried in order; the first that exists is used.
     #[serde(rename = "source")]
     pub sources: Vec<SourceSpec>,

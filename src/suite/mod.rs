@@ -17,7 +17,10 @@ pub mod item;
 pub mod json_list;
 pub mod locate;
 pub mod mathvista;
+pub mod mmbench;
+pub mod mmmu;
 pub mod mmstar;
+pub mod mmvet;
 pub mod parquet;
 pub mod plotqa;
 pub mod reachqa;
@@ -59,5 +62,9 @@ pub fn open(benchmark: Benchmark, source: &ResolvedSource) -> anyhow::Result<Ite
         Benchmark::Reachqa => read::<reachqa::ReachQa>(source),
         Benchmark::Hallusionbench => read::<hallusionbench::HallusionBench>(source),
         Benchmark::Synthchart => read::<synthchart::SynthChart>(source),
+        Benchmark::Mmmu => read::<mmmu::Mmmu>(source),
+        Benchmark::Mmbench => read::<mmbench::MmBench>(source),
+        Benchmark::MmbenchCircular => read::<mmbench::MmBenchCircular>(source),
+        Benchmark::Mmvet => read::<mmvet::MmVet>(source),
     }
 }
