@@ -42,7 +42,7 @@ pub const ACCURACY: &str = "accuracy";
 pub const EXPECTED: &str = "accuracy_expected";
 
 /// The question type of MMMU's multiple-choice questions (`question_type`).
-pub const MULTIPLE_CHOICE: &str = "multiple-choice";
+pub use crate::suite::mmmu::MULTIPLE_CHOICE;
 
 /// `parse_multi_choice_response`: the letter the response picks, `None` where the official
 /// code would pick one at random. `options` are (letter, text) in order.

@@ -45,6 +45,10 @@ use super::reader::{Items, Mapping};
 use super::row::{Row, RowStream, Value, parse_list_literal, require_columns};
 use super::{Format, ResolvedSource, tsv};
 
+/// The question type of MMMU's multiple-choice questions (`question_type`); anything else is
+/// an open question, as the official `evaluate` treats it.
+pub const MULTIPLE_CHOICE: &str = "multiple-choice";
+
 /// The split MMMU's figures are reported on.
 pub const SPLIT: &str = "validation";
 
@@ -273,9 +277,9 @@ fn item_from_row(row: &Row, form: Form) -> Result<Item, InvalidRow> {
     let question_type = match (form, row.opt_text("question_type")?) {
         (Form::Hf, Some(t)) => t.trim().to_string(),
         _ if choices.is_empty() => "open".to_string(),
-        _ => crate::score::mmmu::MULTIPLE_CHOICE.to_string(),
+        _ => MULTIPLE_CHOICE.to_string(),
     };
-    let multiple_choice = question_type == crate::score::mmmu::MULTIPLE_CHOICE;
+    let multiple_choice = question_type == MULTIPLE_CHOICE;
     let raw_answer = row.text("answer")?.trim().to_string();
     let answers = if multiple_choice {
         if choices.is_empty() {
