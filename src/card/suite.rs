@@ -73,6 +73,10 @@ pub enum Benchmark {
     Reachqa,
     Hallusionbench,
     Synthchart,
+    Mmmu,
+    Mmbench,
+    MmbenchCircular,
+    Mmvet,
     /// Data of the user's own: VLMEvalKit's custom TSV, JSONL or parquet, with the
     /// card's `[columns]` and `scorer`.
     Custom,
@@ -91,6 +95,10 @@ impl Benchmark {
         "reachqa",
         "hallusionbench",
         "synthchart",
+        "mmmu",
+        "mmbench",
+        "mmbench-circular",
+        "mmvet",
         "custom",
     ];
 }
@@ -200,6 +208,10 @@ pub struct SuiteCard {
     pub cluster: Option<String>,
     #[serde(default, rename = "macro_metric")]
     pub macro_metrics: Vec<MacroMetric>,
+    /// The headline figure when it is not the scorer's own (a group or macro metric of this
+    /// card, e.g. MMBench's circular accuracy); checked by `score::check_suite_card`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
     /// Where the data may be, tried in order; the first that exists is used.
     #[serde(rename = "source")]
     pub sources: Vec<SourceSpec>,

@@ -63,7 +63,11 @@ pub fn finish(
         summary::Context {
             manifest,
             metric_names: &metric_names,
-            primary_metric: scorer.primary_metric(),
+            primary_metric: manifest
+                .suite
+                .headline
+                .as_deref()
+                .unwrap_or(scorer.primary_metric()),
             selected: Some(session.selected.len() as u64),
             invalid: session.invalid,
             requests,

@@ -84,6 +84,15 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
     let suite_card = suite_card(&opts.suite)?;
     let scorer: Arc<dyn Scorer> =
         Arc::from(crate::score::by_name(&suite_card.scorer).map_err(anyhow::Error::msg)?);
+    if scorer.needs_judge() && opts.judge.is_none() {
+        anyhow::bail!(
+            "suite `{}` ({}) is graded by a judge model with its official grading prompt (scorer \
+             `{}`): give one with --judge CARD; without it every answer would score 0",
+            suite_card.name,
+            suite_card.path.display(),
+            suite_card.scorer
+        );
+    }
     if let Some(dir) = crate::synth::first_use::ensure_default(&suite_card, opts.data.as_deref())? {
         eprintln!(
             "generated the synthetic chart suite (seed 0) into {}",

@@ -13,6 +13,8 @@ pub mod exact;
 pub mod extract;
 pub mod interval;
 pub mod mathvista;
+pub mod mmmu;
+pub mod mmvet;
 pub mod reachqa;
 pub mod relaxed;
 pub mod table;
@@ -82,6 +84,12 @@ pub trait Scorer: Send + Sync {
     fn judge_verdict(&self, gold: &Gold, response: &str, _reply: &str) -> Score {
         self.score(gold, response)
     }
+
+    /// Whether the benchmark is graded only by a judge (no rule decides an item), so a run
+    /// without `--judge` is refused before any request (MM-Vet).
+    fn needs_judge(&self) -> bool {
+        false
+    }
 }
 
 /// The scorer a suite card names, or an error listing those that exist.
@@ -95,6 +103,8 @@ pub fn by_name(name: &str) -> Result<Box<dyn Scorer>, String> {
         "reachqa" => Ok(Box::new(reachqa::ReachQa)),
         "chartbench" => Ok(Box::new(chartbench::ChartBench)),
         "chart_to_table" => Ok(Box::new(table::ChartToTable)),
+        "mmmu" => Ok(Box::new(mmmu::Mmmu)),
+        "mmvet" => Ok(Box::new(mmvet::MmVet)),
         "exact_match" => Ok(Box::new(exact::ExactMatch)),
         other => Err(format!(
             "unknown scorer `{other}`; expected one of: {}",
@@ -113,6 +123,8 @@ pub const NAMES: &[&str] = &[
     "reachqa",
     "chartbench",
     "chart_to_table",
+    "mmmu",
+    "mmvet",
     "exact_match",
 ];
 
@@ -149,6 +161,22 @@ pub fn check_suite_card(card: &SuiteCard) -> anyhow::Result<()> {
                 "macro_metric",
                 &format!("needs a name, an `over` field and a `metric` among {metrics:?}"),
                 format!("{m:?}"),
+            ));
+        }
+    }
+    if let Some(headline) = &card.headline {
+        let named = card
+            .group_metrics
+            .iter()
+            .map(|g| g.name.as_str())
+            .chain(card.macro_metrics.iter().map(|m| m.name.as_str()));
+        if !known(headline) && !named.clone().any(|n| n == headline) {
+            let all: Vec<&str> = metrics.iter().copied().chain(named).collect();
+            return Err(field_error(
+                path,
+                "headline",
+                &format!("must name a figure of this suite, one of {all:?}"),
+                format!("{headline:?}"),
             ));
         }
     }

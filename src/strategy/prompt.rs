@@ -1,7 +1,8 @@
 //! Prompt templates from suite cards: `{question}`, `{hint}`, `{hint_line}` ("Hint: ...\n",
 //! or nothing when the item has no hint) and `{options}` ("A. ...\nB. ...") are filled from
-//! the item. Unknown placeholders are kept verbatim so a literal `{` in a prompt is never
-//! an error.
+//! the item, and `{field:NAME}` from the item's field NAME (MMMU's prompt parts, which
+//! differ between its multiple-choice and open questions). Unknown placeholders are kept
+//! verbatim so a literal `{` in a prompt is never an error.
 
 use crate::suite::Item;
 
@@ -17,15 +18,20 @@ pub fn render(template: &str, item: &Item) -> String {
         Some(h) if !h.is_empty() => format!("Hint: {h}\n"),
         _ => String::new(),
     };
-    crate::template::fill(
-        template,
-        &[
-            ("{question}", &item.question),
-            ("{hint}", item.hint.as_deref().unwrap_or("")),
-            ("{hint_line}", &hint_line),
-            ("{options}", &options),
-        ],
-    )
+    let field_keys: Vec<(String, &str)> = item
+        .fields
+        .iter()
+        .filter(|_| template.contains("{field:"))
+        .map(|(k, v)| (format!("{{field:{k}}}"), v.as_str()))
+        .collect();
+    let mut values = vec![
+        ("{question}", item.question.as_str()),
+        ("{hint}", item.hint.as_deref().unwrap_or("")),
+        ("{hint_line}", &hint_line),
+        ("{options}", &options),
+    ];
+    values.extend(field_keys.iter().map(|(k, v)| (k.as_str(), *v)));
+    crate::template::fill(template, &values)
 }
 
 #[cfg(test)]
@@ -56,6 +62,12 @@ mod tests {
         assert_eq!(
             render("Q: {question}\n{options}\n{hint}{x}", &item),
             "Q: How many {bars}?\nA. 1\nB. 2\n{x}"
+        );
+        let mut item = item;
+        item.fields.insert("tail".into(), "Say {question}.".into());
+        assert_eq!(
+            render("{question}|{field:tail}|{field:none}", &item),
+            "How many {bars}?|Say {question}.|{field:none}"
         );
     }
 }

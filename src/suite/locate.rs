@@ -101,14 +101,25 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             columns: None,
         });
     }
-    let has_parquet = std::fs::read_dir(path)
-        .map(|entries| {
+    let has_parquet = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            })
+            .unwrap_or(false)
+    };
+    // Parquet here, or one level down: a dataset with one folder per configuration (MMMU's
+    // subjects).
+    let in_subfolders = || {
+        std::fs::read_dir(path).is_ok_and(|entries| {
             entries
                 .filter_map(Result::ok)
-                .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+                .any(|e| e.path().is_dir() && has_parquet(&e.path()))
         })
-        .unwrap_or(false);
-    if has_parquet {
+    };
+    if has_parquet(path) || in_subfolders() {
         return found(Format::HfParquet);
     }
     // Any other directory is a benchmark's own release layout; its mapping checks the files.

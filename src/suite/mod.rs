@@ -19,7 +19,10 @@ pub mod json_list;
 pub mod jsonl;
 pub mod locate;
 pub mod mathvista;
+pub mod mmbench;
+pub mod mmmu;
 pub mod mmstar;
+pub mod mmvet;
 pub mod parquet;
 pub mod plotqa;
 pub mod reachqa;
@@ -66,6 +69,10 @@ pub fn open(benchmark: Benchmark, source: &ResolvedSource) -> anyhow::Result<Ite
         Benchmark::Reachqa => read::<reachqa::ReachQa>(source),
         Benchmark::Hallusionbench => read::<hallusionbench::HallusionBench>(source),
         Benchmark::Synthchart => read::<synthchart::SynthChart>(source),
+        Benchmark::Mmmu => read::<mmmu::Mmmu>(source),
+        Benchmark::Mmbench => read::<mmbench::MmBench>(source),
+        Benchmark::MmbenchCircular => read::<mmbench::MmBenchCircular>(source),
+        Benchmark::Mmvet => read::<mmvet::MmVet>(source),
         Benchmark::Custom => read::<custom::Custom>(source),
     }
 }
