@@ -55,11 +55,7 @@ async fn killed_runs_resume_without_loss_or_resending() {
         let target = saved.len() + 15 + kill * 3;
         let started = Instant::now();
         loop {
-            let n = if out.exists() {
-                saved_records(&run_dir(&out)).len()
-            } else {
-                0
-            };
+            let n = find_run_dir(&out).map_or(0, |dir| saved_records(&dir).len());
             if n >= target || started.elapsed() > Duration::from_secs(30) {
                 break;
             }
@@ -133,7 +129,7 @@ async fn ctrl_c_stops_sending_saves_answers_and_prints_how_to_resume() {
     let child = spawn_evalkit(tmp.path(), &args, true);
     let out = tmp.path().join("runs");
     let started = Instant::now();
-    while !(out.exists() && saved_records(&run_dir(&out)).len() >= 3) {
+    while find_run_dir(&out).is_none_or(|dir| saved_records(&dir).len() < 3) {
         assert!(started.elapsed() < Duration::from_secs(30), "no progress");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

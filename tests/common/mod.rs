@@ -101,6 +101,20 @@ pub fn ok(o: &Output) {
     );
 }
 
+/// The run directory under `out` once a running evalkit has created it (None while the
+/// folders are still being made: polling loops use this, not [`run_dir`]).
+pub fn find_run_dir(out: &Path) -> Option<PathBuf> {
+    let mut found = Vec::new();
+    for suite in std::fs::read_dir(out).ok()?.flatten() {
+        for model in std::fs::read_dir(suite.path()).ok()?.flatten() {
+            for run in std::fs::read_dir(model.path()).ok()?.flatten() {
+                found.push(run.path());
+            }
+        }
+    }
+    (found.len() == 1).then(|| found.remove(0))
+}
+
 /// The single run directory under `out` (runs/<suite>/<model>/<id>).
 pub fn run_dir(out: &Path) -> PathBuf {
     let mut found = Vec::new();
