@@ -99,7 +99,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         .map(|a| shell_quote(&a))
         .collect::<Vec<_>>()
         .join(" ");
-    let result = evalkit::run::run(RunOptions {
+    let opts = RunOptions {
         // clap guarantees exactly one of --model and --reasoning.
         strategy: if args.reasoning.is_some() {
             StrategySpec::Decoupled {
@@ -123,8 +123,11 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         command: command.clone(),
         judge: args.judge,
         shared_cache: false,
-    })
-    .await?;
+    };
+    if let Some(group) = evalkit::run::group::group_card(&opts.suite)? {
+        return run_group(&group, opts, &command).await;
+    }
+    let result = evalkit::run::run(opts).await?;
     match output {
         Output::Json => print!(
             "{}",
@@ -140,6 +143,27 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
     }
     eprintln!("run directory: {}", result.dir.display());
     if result.interrupted {
+        eprintln!("interrupted: answers so far are saved. Resume with:\n  {command}");
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run --suite GROUP`: every member suite, then one table (or a JSON array of summaries).
+async fn run_group(
+    group: &evalkit::card::group::GroupCard,
+    opts: RunOptions,
+    command: &str,
+) -> anyhow::Result<ExitCode> {
+    let output = opts.output;
+    let (members, interrupted) = evalkit::run::group::run(group, opts).await?;
+    if output == Output::Json {
+        let summaries: Vec<_> = members.iter().map(|m| &m.summary).collect();
+        println!("{}", serde_json::to_string_pretty(&summaries)?);
+    } else {
+        print!("{}", evalkit::run::group::table(group, &members));
+    }
+    if interrupted {
         eprintln!("interrupted: answers so far are saved. Resume with:\n  {command}");
         return Ok(ExitCode::from(130));
     }
@@ -171,20 +195,31 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         strategy: StrategySpec::Direct,
         shared_cache: false,
     };
-    let (report, dir) = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
-        base,
-        instruction: args.instruction,
-        perception: args.perception,
-        reasoning: args.reasoning,
-        e2e: args.e2e,
-    })
-    .await?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print!("{}", evalkit::report::decouple::terminal::render(&report));
+    // A suite group is decoupled member by member: one report per suite.
+    let suites = match evalkit::run::group::group_card(&base.suite)? {
+        Some(group) => group.suites,
+        None => vec![base.suite.clone()],
+    };
+    for suite in suites {
+        let (report, dir) =
+            evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
+                base: RunOptions {
+                    suite,
+                    ..base.clone()
+                },
+                instruction: args.instruction,
+                perception: args.perception.clone(),
+                reasoning: args.reasoning.clone(),
+                e2e: args.e2e.clone(),
+            })
+            .await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", evalkit::report::decouple::terminal::render(&report));
+        }
+        eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
     }
-    eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,6 +7,7 @@
 //! ([`shipped`]); either way it is parsed from its text and named by a path.
 
 pub mod find;
+pub mod group;
 pub mod kinds;
 pub mod model;
 pub mod shipped;
@@ -80,6 +81,12 @@ pub fn describe(kind: find::CardKind, path: &Path) -> String {
             Ok(c) => format!("{} ({})", c.adapter.summary(), c.description),
             Err(e) => format!("INVALID: {e}"),
         },
+        find::CardKind::Suite if group::GroupCard::is_group(path) => {
+            match group::GroupCard::load(path) {
+                Ok(g) => format!("group of {}; {}", g.suites.join(", "), g.description),
+                Err(e) => format!("INVALID: {e}"),
+            }
+        }
         find::CardKind::Suite => match suite::SuiteCard::load(path) {
             Ok(c) => format!("scorer {}; {}", c.scorer, c.description),
             Err(e) => format!("INVALID: {e}"),

@@ -6,6 +6,7 @@
 pub mod ablate;
 pub mod decouple;
 pub mod finish;
+pub mod group;
 pub mod item;
 pub mod pipeline;
 pub mod progress;
