@@ -5,145 +5,37 @@
 //! the same ids, scores and judge prompts in every format.
 
 mod common;
+mod judged;
 
 use common::*;
+use judged::{charxiv_answers as model_answers, charxiv_verdicts as judge_answers};
 
-/// The model's answers, keyed on text unique to each item's question. `R` = right by the
-/// rule pre-pass (the marked final answer equals the gold answer), `U` = left to the judge.
-///
-/// descriptive, figure 0 (subplot at row 1 and column 2):
-///   0 qid 7  gold "60"                     "The answer is 60."         R
-///   1 qid 13 gold "Ft-CNN, iCaRL*, EEIL*"  "ft-cnn, icarl*, eeil*"     R (case)
-///   2 qid 11 gold "Yes"                    "Yes, two lines cross."     U -> judge 1
-///   3 qid 15 gold "Not Applicable"         "There is no colorbar."     U -> judge 1 (```json)
-/// descriptive, figure 2 (current plot):
-///   0 qid 2  gold "W_H"                    "**W_H**"                   R (markdown)
-///   1 qid 8  gold "0.1"                    "0.10 per tick"             U -> judge 1
-///   2 qid 18 gold "1 by 1"                 "<CONCLUSION>1 by 1</CONCLUSION>"  R
-///   3 qid 16 gold "increases"              "It goes down."             U -> judge 0
-/// descriptive, figure 5 (the bottom subplot):
-///   0 qid 10 gold "3"                      "\boxed{3}"                 R
-///   1 qid 19 gold "3"                      "There are three subplots." U -> judge 1 (JSON without commas)
-///   2 qid 1  gold "Not Applicable"         "Not Applicable"            R
-///   3 qid 12 gold "4"                      "five, I believe"           U -> judge reply unreadable
-/// reasoning:
-///   figure 0 text-in-chart     gold "Joint-CNN"     "Joint-CNN"        R
-///   figure 2 text-in-general   gold "right cluster" "The right one."   U -> judge 1 (trailing text)
-///   figure 3 number-in-chart   gold "94"            "About 93"         U -> judge 0
-///   figure 5 number-in-general gold "9.17"          "9.170"            U -> judge 1 (```json, "1")
-pub fn model_answers() -> AnswerMode {
-    let rules = [
-        (
-            "row 1 and column 2, what is the spatially highest",
-            "The answer is 60.",
-        ),
-        (
-            "row 1 and column 2, what are the names of the labels",
-            "ft-cnn, icarl*, eeil*",
-        ),
-        (
-            "row 1 and column 2, do any lines intersect?",
-            "Yes, two lines cross.",
-        ),
-        (
-            "row 1 and column 2, what is the maximum value",
-            "There is no colorbar.",
-        ),
-        (
-            "For the current plot, what is the label of the x-axis?",
-            "**W_H**",
-        ),
-        (
-            "For the current plot, what is difference between",
-            "0.10 per tick",
-        ),
-        (
-            "What is the layout of the subplots?",
-            "<CONCLUSION>1 by 1</CONCLUSION>",
-        ),
-        (
-            "For the current plot, what is the general trend",
-            "It goes down.",
-        ),
-        (
-            "For the bottom subplot, how many lines are there?",
-            "\\boxed{3}",
-        ),
-        (
-            "What is the number of subplots?",
-            "There are three subplots.",
-        ),
-        (
-            "For the bottom subplot, what is its title?",
-            "Not Applicable",
-        ),
-        (
-            "For the bottom subplot, how many discrete labels",
-            "five, I believe",
-        ),
-        (
-            "greater decline in accuracy from Session 1 to Session 9",
-            "Joint-CNN",
-        ),
-        ("closest to the coordinate (0.75, -0.25)", "The right one."),
-        ("second highest time", "About 93"),
-        ("from no noise to", "9.170"),
-    ];
-    AnswerMode::Rules {
-        rules: rules
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        default: "I do not know.".into(),
-    }
-}
-
-/// The judge's replies, keyed on the response as the official grading query quotes it.
-pub fn judge_answers() -> AnswerMode {
-    let rules = [
-        (
-            "Response 1: Yes, two lines cross.",
-            r#"{"extract_answer_T1": "Yes", "score_T1": 1}"#,
-        ),
-        (
-            "Response 1: There is no colorbar.",
-            "```json\n{\"extracted_answer\": \"Not Applicable\", \"score\": 1}\n```",
-        ),
-        (
-            "Response 1: 0.10 per tick",
-            r#"{"extract_answer_T1": 0.1, "score_T1": 1}"#,
-        ),
-        (
-            "Response 1: It goes down.",
-            r#"{"extract_answer_T1": "decreases", "score_T1": 0}"#,
-        ),
-        (
-            "Response 1: There are three subplots.",
-            "{\n    \"extract_answer_T1\": \"3\"\n    \"score_T1\": 1\n}",
-        ),
-        ("Response 1: five, I believe", "I cannot grade this one."),
-        (
-            "* Response: The right one.",
-            "{\"extracted_answer\": \"right\", \"score\": 1} The response names the right cluster.",
-        ),
-        (
-            "* Response: About 93",
-            r#"{"extracted_answer": "93", "score": 0}"#,
-        ),
-        (
-            "* Response: 9.170",
-            "```json\n{\"extract_answer\": \"9.170\", \"score\": \"1\"}\n```",
-        ),
-    ];
-    AnswerMode::Rules {
-        rules: rules
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        default: "no verdict".into(),
-    }
-}
-
+// The model's answers, keyed on text unique to each item's question. `R` = right by the
+// rule pre-pass (the marked final answer equals the gold answer), `U` = left to the judge.
+//
+// descriptive, figure 0 (subplot at row 1 and column 2):
+//   0 qid 7  gold "60"                     "The answer is 60."         R
+//   1 qid 13 gold "Ft-CNN, iCaRL*, EEIL*"  "ft-cnn, icarl*, eeil*"     R (case)
+//   2 qid 11 gold "Yes"                    "Yes, two lines cross."     U -> judge 1
+//   3 qid 15 gold "Not Applicable"         "There is no colorbar."     U -> judge 1 (```json)
+// descriptive, figure 2 (current plot):
+//   0 qid 2  gold "W_H"                    "**W_H**"                   R (markdown)
+//   1 qid 8  gold "0.1"                    "0.10 per tick"             U -> judge 1
+//   2 qid 18 gold "1 by 1"                 "<CONCLUSION>1 by 1</CONCLUSION>"  R
+//   3 qid 16 gold "increases"              "It goes down."             U -> judge 0
+// descriptive, figure 5 (the bottom subplot):
+//   0 qid 10 gold "3"                      "\boxed{3}"                 R
+//   1 qid 19 gold "3"                      "There are three subplots." U -> judge 1 (JSON without commas)
+//   2 qid 1  gold "Not Applicable"         "Not Applicable"            R
+//   3 qid 12 gold "4"                      "five, I believe"           U -> judge reply unreadable
+// reasoning:
+//   figure 0 text-in-chart     gold "Joint-CNN"     "Joint-CNN"        R
+//   figure 2 text-in-general   gold "right cluster" "The right one."   U -> judge 1 (trailing text)
+//   figure 3 number-in-chart   gold "94"            "About 93"         U -> judge 0
+//   figure 5 number-in-general gold "9.17"          "9.170"            U -> judge 1 (```json, "1")
+// (The table lives in tests/judged/mod.rs, shared with the run-directory tests.)
+// The judge's replies, keyed on the response as the official grading query quotes it.
+// (The table lives in tests/judged/mod.rs, shared with the run-directory tests.)
 fn accuracy(s: &serde_json::Value, column: Option<(&str, &str)>) -> f64 {
     metric(s, column, "accuracy")
 }

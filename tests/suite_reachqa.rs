@@ -4,81 +4,27 @@
 //! answers the paper's Correctness prompt; scores are hand-computed below.
 
 mod common;
+mod judged;
 
 use std::collections::BTreeMap;
 
 use common::*;
+use judged::{reachqa_answers as model_answers, reachqa_verdicts as judge_answers};
 
-/// The model's answers, keyed on text unique to each question. `R` = right by the rule
-/// pre-pass, `U` = left to the judge.
-///
-///   0 reasoning    gold "TikTok holds 25% ... totaling 19%."  "TikTok has 25%, more than ..."  U -> Yes
-///   1 reasoning    gold "156%"            "... The answer is 156%."   R (final answer, equal %)
-///   2 recognizing  gold "Violet red"      "violet red"                R (case)
-///   3 recognizing  gold "WhatsApp, 60%"   "WhatsApp (about 60%)"      U -> **Correctness:** Yes
-///   4 reasoning    gold "2021, 21.25%"    "2022"                      U -> No
-///   5 reasoning    gold "45"              "Answer: 45.5"              R (1.1% off, within 5%)
-///   6 recognizing  gold "2021"            "2020"                      U (integers must be equal) -> unreadable reply
-///   7 recognizing  gold "Electric Scooters, 60%"  "Autonomous Cars"   U -> no (lower case)
-pub fn model_answers() -> AnswerMode {
-    let rules = [
-        (
-            "percentage of the total market share is held by TikTok",
-            "TikTok has 25%, more than the 19% of Twitter and Snapchat together.",
-        ),
-        (
-            "total market share of all social media platforms combined",
-            "Summing the platforms gives 156 in total. The answer is 156%.",
-        ),
-        ("color used for the Instagram", "violet red"),
-        (
-            "highest market share in the year 2023?",
-            "WhatsApp (about 60%)",
-        ),
-        ("higher adoption rate than the average", "2022"),
-        ("grow from 2019 to 2023", "Answer: 45.5"),
-        ("first exceed 40%", "2020"),
-        ("future transport technology", "Autonomous Cars"),
-    ];
-    AnswerMode::Rules {
-        rules: rules
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        default: "I do not know.".into(),
-    }
-}
-
-/// The judge's replies, keyed on the prediction as the Correctness prompt quotes it.
-pub fn judge_answers() -> AnswerMode {
-    let rules = [
-        (
-            "## Prediction: TikTok has 25%",
-            "Analysis: Both give TikTok 25% against 19% combined.\nCorrectness: Yes",
-        ),
-        (
-            "## Prediction: WhatsApp (about 60%)",
-            "Analysis: same platform and value.\n**Correctness:** Yes",
-        ),
-        (
-            "## Prediction: 2022\n",
-            "Analysis: wrong year.\nCorrectness: No",
-        ),
-        ("## Prediction: 2020\n", "I am not sure about this one."),
-        (
-            "## Prediction: Autonomous Cars",
-            "analysis: a different technology\ncorrectness: no",
-        ),
-    ];
-    AnswerMode::Rules {
-        rules: rules
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        default: "no verdict".into(),
-    }
-}
-
+// The model's answers, keyed on text unique to each question. `R` = right by the rule
+// pre-pass, `U` = left to the judge.
+//
+//   0 reasoning    gold "TikTok holds 25% ... totaling 19%."  "TikTok has 25%, more than ..."  U -> Yes
+//   1 reasoning    gold "156%"            "... The answer is 156%."   R (final answer, equal %)
+//   2 recognizing  gold "Violet red"      "violet red"                R (case)
+//   3 recognizing  gold "WhatsApp, 60%"   "WhatsApp (about 60%)"      U -> **Correctness:** Yes
+//   4 reasoning    gold "2021, 21.25%"    "2022"                      U -> No
+//   5 reasoning    gold "45"              "Answer: 45.5"              R (1.1% off, within 5%)
+//   6 recognizing  gold "2021"            "2020"                      U (integers must be equal) -> unreadable reply
+//   7 recognizing  gold "Electric Scooters, 60%"  "Autonomous Cars"   U -> no (lower case)
+// (The table lives in tests/judged/mod.rs, shared with the run-directory tests.)
+// The judge's replies, keyed on the prediction as the Correctness prompt quotes it.
+// (The table lives in tests/judged/mod.rs, shared with the run-directory tests.)
 fn accuracy(s: &serde_json::Value, split: Option<&str>) -> f64 {
     metric(s, split.map(|v| ("split", v)), "accuracy")
 }

@@ -103,42 +103,8 @@ pub fn decide_stored(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
+    use super::testing::Picky;
     use super::*;
-
-    /// Rules resolve "42" only; the judge's reply "RIGHT" marks an answer right.
-    struct Picky;
-    impl Scorer for Picky {
-        fn name(&self) -> &'static str {
-            "picky"
-        }
-        fn primary_metric(&self) -> &'static str {
-            "accuracy"
-        }
-        fn metric_names(&self) -> Vec<&'static str> {
-            vec!["accuracy"]
-        }
-        fn score(&self, _gold: &Gold, response: &str) -> Score {
-            let right = response == "42";
-            Score {
-                metrics: BTreeMap::from([("accuracy".into(), if right { 1.0 } else { 0.0 })]),
-                extracted: None,
-                how: if right { How::Rule } else { How::Unparsed },
-            }
-        }
-        fn judge_prompt(&self, gold: &Gold, response: &str) -> Option<String> {
-            Some(format!("gold {} said {response}", gold.answers[0]))
-        }
-        fn judge_verdict(&self, _gold: &Gold, _response: &str, reply: &str) -> Score {
-            let right = reply == "RIGHT";
-            Score {
-                metrics: BTreeMap::from([("accuracy".into(), if right { 1.0 } else { 0.0 })]),
-                extracted: Some(reply.into()),
-                how: How::Judge,
-            }
-        }
-    }
 
     fn stored(reply: Option<&str>) -> JudgeCall {
         JudgeCall {
@@ -181,5 +147,46 @@ mod tests {
         let no_judge = decide_stored(&Picky, &gold(), "forty-two", None);
         assert_eq!(no_judge.score.how, How::Unparsed);
         assert!(no_judge.judge.is_none());
+    }
+}
+
+/// A scorer for the scoring path's own tests (here and in the call context's): rules resolve
+/// "42" only, and the judge's reply "RIGHT" marks an answer right.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+
+    use crate::score::{Gold, How, Score, Scorer};
+
+    pub struct Picky;
+    impl Scorer for Picky {
+        fn name(&self) -> &'static str {
+            "picky"
+        }
+        fn primary_metric(&self) -> &'static str {
+            "accuracy"
+        }
+        fn metric_names(&self) -> Vec<&'static str> {
+            vec!["accuracy"]
+        }
+        fn score(&self, _gold: &Gold, response: &str) -> Score {
+            let right = response == "42";
+            Score {
+                metrics: BTreeMap::from([("accuracy".into(), if right { 1.0 } else { 0.0 })]),
+                extracted: None,
+                how: if right { How::Rule } else { How::Unparsed },
+            }
+        }
+        fn judge_prompt(&self, gold: &Gold, response: &str) -> Option<String> {
+            Some(format!("gold {} said {response}", gold.answers[0]))
+        }
+        fn judge_verdict(&self, _gold: &Gold, _response: &str, reply: &str) -> Score {
+            let right = reply == "RIGHT";
+            Score {
+                metrics: BTreeMap::from([("accuracy".into(), if right { 1.0 } else { 0.0 })]),
+                extracted: Some(reply.into()),
+                how: How::Judge,
+            }
+        }
     }
 }

@@ -257,7 +257,6 @@ impl Judge for Calls {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::sync::Mutex;
     use std::time::Duration;
 
@@ -268,46 +267,9 @@ mod tests {
     use crate::adapter::{CallError, Model, Part, Response};
     use crate::schedule::DispatchConfig;
     use crate::schedule::retry::RetryPolicy;
+    use crate::score::decide::testing::Picky;
     use crate::score::decide::{decide, decide_stored};
-    use crate::score::{Gold, How, Score, Scorer};
-
-    /// Rules resolve "42" only; the judge is asked about anything else and says "RIGHT".
-    struct Picky;
-    impl Scorer for Picky {
-        fn name(&self) -> &'static str {
-            "picky"
-        }
-        fn primary_metric(&self) -> &'static str {
-            "accuracy"
-        }
-        fn metric_names(&self) -> Vec<&'static str> {
-            vec!["accuracy"]
-        }
-        fn score(&self, _gold: &Gold, response: &str) -> Score {
-            let how = if response == "42" {
-                How::Rule
-            } else {
-                How::Unparsed
-            };
-            let v = if response == "42" { 1.0 } else { 0.0 };
-            Score {
-                metrics: BTreeMap::from([("accuracy".into(), v)]),
-                extracted: None,
-                how,
-            }
-        }
-        fn judge_prompt(&self, gold: &Gold, response: &str) -> Option<String> {
-            Some(format!("gold {} said {response}", gold.answers[0]))
-        }
-        fn judge_verdict(&self, _gold: &Gold, _response: &str, reply: &str) -> Score {
-            let right = reply == "RIGHT";
-            Score {
-                metrics: BTreeMap::from([("accuracy".into(), if right { 1.0 } else { 0.0 })]),
-                extracted: Some(reply.into()),
-                how: How::Judge,
-            }
-        }
-    }
+    use crate::score::{Gold, How};
 
     /// A judge that records prompts and answers "RIGHT".
     #[derive(Default)]
