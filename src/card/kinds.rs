@@ -144,6 +144,35 @@ pub struct OpenaiSettings {
     /// An optional system prompt, sent before every conversation.
     #[serde(default)]
     pub system_prompt: Option<String>,
+    /// Which endpoint to call: `chat` (`/chat/completions`, the default) or `completions`
+    /// (the plain `/completions` endpoint, for small base models with no chat template).
+    #[serde(default, skip_serializing_if = "Endpoint::is_chat")]
+    pub endpoint: Endpoint,
+    /// `completions` only: the raw prompt, with `{prompt}` standing for the request's
+    /// text (e.g. worked examples before it and `Answer:` after it). Default `{prompt}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_template: Option<String>,
+    /// Stop sequences sent with every request, besides the request's own (e.g. `["\n"]`
+    /// so a base model stops after one answer line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+}
+
+/// The OpenAI endpoint a card calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// `/chat/completions`: messages, the server applies the model's chat template.
+    #[default]
+    Chat,
+    /// `/completions`: one raw prompt (the messages' text in the card's `prompt_template`).
+    Completions,
+}
+
+impl Endpoint {
+    fn is_chat(&self) -> bool {
+        *self == Endpoint::Chat
+    }
 }
 
 fn default_api_key_env() -> String {
@@ -151,8 +180,15 @@ fn default_api_key_env() -> String {
 }
 
 impl OpenaiSettings {
-    pub const FIELDS: &'static [&'static str] =
-        &["base_url", "model", "api_key_env", "system_prompt"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "base_url",
+        "model",
+        "api_key_env",
+        "system_prompt",
+        "endpoint",
+        "prompt_template",
+        "stop",
+    ];
 
     fn validate(&self, p: &Path) -> anyhow::Result<()> {
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
@@ -170,6 +206,24 @@ impl OpenaiSettings {
                 "must name the model to request",
                 "an empty string",
             ));
+        }
+        if let Some(t) = &self.prompt_template {
+            if self.endpoint != Endpoint::Completions {
+                return Err(field_error(
+                    p,
+                    "prompt_template",
+                    "is used only with endpoint = \"completions\"",
+                    "a template with the chat endpoint",
+                ));
+            }
+            if !t.contains("{prompt}") {
+                return Err(field_error(
+                    p,
+                    "prompt_template",
+                    "must contain {prompt}, where the request's text goes",
+                    "a template without {prompt}",
+                ));
+            }
         }
         if self.api_key_env.trim().is_empty() || self.api_key_env.contains(char::is_whitespace) {
             return Err(field_error(
@@ -267,6 +321,9 @@ mod tests {
             model: String::new(),
             api_key_env: String::new(),
             system_prompt: None,
+            endpoint: Endpoint::Completions,
+            prompt_template: Some("{prompt}".into()),
+            stop: vec!["\n".into()],
         };
         assert_eq!(
             keys(serde_json::to_value(openai).unwrap()),
