@@ -44,6 +44,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report(args),
         Command::Synth(args) => synth(args),
         Command::Decouple(args) => decouple(*args).await,
+        Command::View(args) => view(args).await,
         Command::Ablate(args) => ablate(args).await,
     }
 }
@@ -123,6 +124,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         command: command.clone(),
         judge: args.judge,
         shared_cache: false,
+        progress_label: None,
     })
     .await?;
     match output {
@@ -163,15 +165,17 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         output: if args.json {
             Output::Json
         } else {
-            Output::Quiet
+            Output::Normal
         },
         grace: Duration::from_secs(10),
-        command,
+        command: command.clone(),
         judge: args.judge,
         strategy: StrategySpec::Direct,
         shared_cache: false,
+        progress_label: None,
     };
-    let (report, dir) = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
+    let resume = command.clone();
+    let outcome = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
         base,
         instruction: args.instruction,
         perception: args.perception,
@@ -179,12 +183,42 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         e2e: args.e2e,
     })
     .await?;
+    let (report, dir) = (&outcome.report, &outcome.dir);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        print!("{}", evalkit::report::decouple::terminal::render(&report));
+        print!("{}", evalkit::report::decouple::terminal::render(report));
     }
-    eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
+    eprintln!(
+        "report: {}\n  (also decouple.md and decouple.json beside it)",
+        dir.join("decouple.html").display()
+    );
+    let run_dirs: Vec<String> = report.runs.iter().map(|r| shell_quote(&r.dir)).collect();
+    eprintln!("explore the items: evalkit view {}", run_dirs.join(" "));
+    if outcome.interrupted {
+        eprintln!(
+            "interrupted: the report is partial and answers so far are saved. Resume with:\n  {resume}"
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn view(args: cli::ViewArgs) -> anyhow::Result<ExitCode> {
+    let runs = evalkit::view::catalog::open(&args.dirs)?;
+    if let Some(out) = &args.bundle {
+        let pages = evalkit::view::bundle::write_bundle(&runs, out)?;
+        eprintln!(
+            "wrote {pages} pages: open {}",
+            out.join("index.html").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = runs.len();
+    evalkit::view::server::serve(runs, args.port, |addr| {
+        eprintln!("evalkit view: {n} runs at http://{addr}/ (Ctrl-C stops)");
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -205,13 +239,14 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
         output: if args.json {
             Output::Json
         } else {
-            Output::Quiet
+            Output::Normal
         },
         grace: Duration::from_secs(10),
         command,
         judge: None,
         strategy: StrategySpec::Direct,
         shared_cache: true,
+        progress_label: None,
     };
     let (report, dir) = evalkit::run::ablate::ablate(&args.file, common).await?;
     if args.json {
