@@ -21,7 +21,7 @@ td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:to
 
 fn page(title: &str, nav_html: &str, body_html: &str) -> String {
     format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body><nav>{nav_html}</nav>{body_html}</body></html>\n",
+        "<!doctype html><html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>{}</title><style>{STYLE}</style></head><body><nav>{nav_html}</nav>{body_html}</body></html>\n",
         esc(title)
     )
 }

@@ -460,7 +460,7 @@ fn deltas(report: &DecoupleReport) -> Vec<Delta> {
             };
             if let Some(t) = test {
                 verdict.push_str(&format!(
-                    "; vs gold-table {} (exact McNemar p = {})",
+                    "; vs gold-table {} (exact McNemar {})",
                     if t.test.significant() {
                         "significantly different"
                     } else {
@@ -483,12 +483,12 @@ fn deltas(report: &DecoupleReport) -> Vec<Delta> {
         .collect()
 }
 
-/// A p-value as people read it: `0.003`, `< 0.001`.
+/// A p-value as people read it: `p = 0.003`, `p < 0.001`.
 pub fn p_text(p: f64) -> String {
     if p < 0.001 {
-        "< 0.001".into()
+        "p < 0.001".into()
     } else {
-        format!("{p:.3}")
+        format!("p = {p:.3}")
     }
 }
 

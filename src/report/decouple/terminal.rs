@@ -71,7 +71,7 @@ pub fn render(r: &DecoupleReport) -> String {
     }
     for p in &r.paired {
         out.push_str(&format!(
-            "{} vs {} (-> {}): {} items, {} right only with {}, {} only with {}, exact McNemar p = {}: {}\n",
+            "{} vs {} (-> {}): {} items, {} right only with {}, {} only with {}, exact McNemar {}: {}\n",
             p.first,
             p.second,
             p.reasoning,
