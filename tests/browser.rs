@@ -284,6 +284,7 @@ async fn the_viewer_works_in_chromium() {
     BufReader::new(viewer.stderr.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    let viewer = Stop(viewer);
     let base = line
         .split("http://")
         .nth(1)
@@ -344,4 +345,5 @@ async fn the_viewer_works_in_chromium() {
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.stop().await;
+    drop(viewer);
 }

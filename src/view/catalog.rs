@@ -86,10 +86,10 @@ pub struct Filter {
 
 impl Filter {
     pub fn matches(&self, r: &ItemRecord, metric: &str) -> bool {
-        if let Some(c) = self.class {
-            if !classes(r, metric).contains(&c) {
-                return false;
-            }
+        if let Some(c) = self.class
+            && !classes(r, metric).contains(&c)
+        {
+            return false;
         }
         if let Some((k, v)) = &self.field {
             let value = if k == "split" {

@@ -20,13 +20,16 @@ fn heat(v: f64) -> String {
     )
 }
 
+/// An extra column of the heat-map: its header and a cell per row.
+pub type Column<'a> = (&'a str, &'a dyn Fn(&str) -> Option<Cell>);
+
 /// The matrix as a table whose cells are shaded by score and show `score ± ci` and `n`;
 /// `extra` is one more column (e.g. end-to-end) per row.
 pub fn heatmap(
     rows: &[String],
     columns: &[String],
     cell: impl Fn(&str, &str) -> Option<Cell>,
-    extra: Option<(&str, &dyn Fn(&str) -> Option<Cell>)>,
+    extra: Option<Column<'_>>,
 ) -> String {
     let mut out = String::from("<table class=\"heat\"><tr><th>perception \\ reasoning</th>");
     for c in columns {

@@ -202,14 +202,14 @@ fn scatter(r: &DecoupleReport) -> String {
         }
     }
     for d in &r.deltas {
-        if let (Some(e2e), Some(best)) = (d.end_to_end, d.best_reasoning.as_ref()) {
-            if let Some(gold) = r.cells.get("gold-table").and_then(|m| m.get(best)) {
-                points.push(Point {
-                    x: gold.score,
-                    y: e2e,
-                    label: format!("{} end to end", d.model),
-                });
-            }
+        if let (Some(e2e), Some(best)) = (d.end_to_end, d.best_reasoning.as_ref())
+            && let Some(gold) = r.cells.get("gold-table").and_then(|m| m.get(best))
+        {
+            points.push(Point {
+                x: gold.score,
+                y: e2e,
+                label: format!("{} end to end", d.model),
+            });
         }
     }
     charts::scatter(

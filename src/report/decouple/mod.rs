@@ -74,6 +74,9 @@ impl Cell {
     }
 }
 
+/// perception -> reasoning -> cell.
+pub type Matrix = BTreeMap<String, BTreeMap<String, Cell>>;
+
 /// A run directory the report was built from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunLink {
@@ -148,7 +151,7 @@ pub struct DecoupleReport {
     /// Every breakdown column of the suite card: column -> value -> perception ->
     /// reasoning -> cell.
     #[serde(default)]
-    pub breakdowns: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<String, Cell>>>>,
+    pub breakdowns: BTreeMap<String, BTreeMap<String, Matrix>>,
     /// End-to-end model -> cell, and per breakdown column and value.
     #[serde(default)]
     pub end_to_end_cells: BTreeMap<String, Cell>,
