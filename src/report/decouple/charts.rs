@@ -80,7 +80,7 @@ pub fn bars(aria: &str, groups: &[String], series: &[Series]) -> String {
     let h = top + plot_h + 60.0;
     let y = |v: f64| top + plot_h - v.clamp(0.0, 100.0) / 100.0 * plot_h;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\" aria-label=\"{}\" font-size=\"11\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bars\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\" role=\"img\" aria-label=\"{}\" font-size=\"11\">",
         escape(aria)
     );
     for t in (0..=100).step_by(20) {
@@ -165,7 +165,7 @@ pub fn scatter(aria: &str, x_label: &str, y_label: &str, points: &[Point]) -> St
     let x = |v: f64| left + v.clamp(0.0, 100.0) / 100.0 * (w - left - pad);
     let y = |v: f64| h - bottom - v.clamp(0.0, 100.0) / 100.0 * (h - bottom - pad);
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{}\" font-size=\"11\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scatter\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" font-size=\"11\">",
         escape(aria)
     );
     for t in (0..=100).step_by(20) {
@@ -220,7 +220,12 @@ pub fn scatter(aria: &str, x_label: &str, y_label: &str, points: &[Point]) -> St
             p.x,
             p.y,
             x(p.x) + 7.0,
-            y(p.y) - 6.0 - (i % 3) as f64 * 11.0,
+            // Alternate labels above and below their points, so neighbours do not collide.
+            if i % 2 == 0 {
+                y(p.y) - 6.0 - (i / 2) as f64 * 13.0
+            } else {
+                y(p.y) + 14.0 + (i / 2) as f64 * 13.0
+            },
             escape(&p.label)
         );
     }

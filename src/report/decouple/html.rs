@@ -20,7 +20,7 @@ impl Exporter<DecoupleReport> for DecoupleHtml {
     }
 }
 
-const STYLE: &str = "<style>body{max-width:72em}table.heat td{text-align:center;min-width:7em}\
+const STYLE: &str = "<style>body{max-width:72em}svg{max-width:100%;height:auto}table.heat td{text-align:center;min-width:7em}\
 section{break-inside:avoid;margin-bottom:2em}.gallery-item{border:1px solid #ccc;padding:.6em;margin:1em 0;break-inside:avoid}\
 .gallery-item img{max-width:100%;max-height:360px;border:1px solid #eee}pre{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:.4em;margin:.2em 0}\
 .right{color:#1a7f37}.wrong{color:#c62828}@media print{body{margin:0;max-width:none}a{color:inherit}}</style>";
