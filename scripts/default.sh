@@ -5,10 +5,11 @@
 # table (the oracle) and no description (the blind baseline) as perception, with
 # SmolLM2-135M on llama.cpp's server as reasoning. Extra arguments go to `evalkit decouple`
 # (e.g. --limit 20). Idempotent: a second run reuses every install, description and answer.
+# The report ends with where its HTML page is and the `evalkit view` command for its items.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/evalkit/target}"
-charts="${EVALKIT_DEFAULT_CHARTS:-12}"
+charts="${EVALKIT_DEFAULT_CHARTS:-50}"   # 50 charts x 4 questions = 200 items: enough for a paired test
 
 bash scripts/setup.sh          # ONNX Runtime + PP-OCR models
 bash scripts/setup-llm.sh      # llama.cpp server (built once) + SmolLM2-135M

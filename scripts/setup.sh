@@ -16,8 +16,12 @@ set -euo pipefail
 debs=()
 [ -x /usr/bin/bwrap ] || debs+=(bubblewrap)
 [ -x /usr/bin/python3 ] || debs+=(python3)
+# The browser tests of the HTML report and the viewer (tests/browser.rs): chromium and
+# its matching chromedriver.
+[ -x /usr/bin/chromium ] || debs+=(chromium)
+[ -x /usr/bin/chromedriver ] || debs+=(chromium-driver)
 if [ ${#debs[@]} -eq 0 ]; then
-    echo "sandbox: /usr/bin/bwrap and /usr/bin/python3 (installed)"
+    echo "sandbox and browser: bwrap, python3, chromium, chromedriver (installed)"
 else
     echo "sandbox: installing ${debs[*]} from Debian"
     if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi

@@ -28,6 +28,9 @@ pub enum Command {
     /// Perception vs reasoning: every perception source with every reasoning model, plus
     /// end-to-end VLMs, then the decoupling report (terminal, Markdown, JSON, HTML).
     Decouple(Box<DecoupleArgs>),
+    /// Explore the items of run directories in a local web viewer (127.0.0.1), or write
+    /// it as static files with --bundle.
+    View(ViewArgs),
     /// Generate the synthetic chart suite (PNG charts, tables, questions) from a seed.
     Synth(SynthArgs),
     /// Run a base configuration and its variants (a list or a grid in a TOML file), each
@@ -112,6 +115,19 @@ pub struct RunArgs {
     /// Seconds Ctrl-C waits for requests in flight.
     #[arg(long, default_value_t = 10.0)]
     pub grace_secs: f64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ViewArgs {
+    /// Run directories, or folders holding them (e.g. runs/).
+    #[arg(required = true)]
+    pub dirs: Vec<std::path::PathBuf>,
+    /// The port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Write the viewer as static files into this folder instead of serving it.
+    #[arg(long)]
+    pub bundle: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -19,6 +19,7 @@ pub mod strategy;
 pub mod suite;
 pub mod synth;
 pub mod template;
+pub mod view;
 
 /// The evalkit version recorded in manifests and mixed into run ids.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -44,6 +44,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report(args),
         Command::Synth(args) => synth(args),
         Command::Decouple(args) => decouple(*args).await,
+        Command::View(args) => view(args).await,
         Command::Ablate(args) => ablate(args).await,
     }
 }
@@ -123,6 +124,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         command: command.clone(),
         judge: args.judge,
         shared_cache: false,
+        progress_label: None,
     };
     if let Some(group) = evalkit::run::group::group_card(&opts.suite)? {
         return run_group(&group, opts, &command).await;
@@ -187,13 +189,14 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         output: if args.json {
             Output::Json
         } else {
-            Output::Quiet
+            Output::Normal
         },
         grace: Duration::from_secs(10),
-        command,
+        command: command.clone(),
         judge: args.judge,
         strategy: StrategySpec::Direct,
         shared_cache: false,
+        progress_label: None,
     };
     // A suite group is decoupled member by member: one report per suite.
     let suites = match evalkit::run::group::group_card(&base.suite)? {
@@ -201,25 +204,55 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         None => vec![base.suite.clone()],
     };
     for suite in suites {
-        let (report, dir) =
-            evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
-                base: RunOptions {
-                    suite,
-                    ..base.clone()
-                },
-                instruction: args.instruction,
-                perception: args.perception.clone(),
-                reasoning: args.reasoning.clone(),
-                e2e: args.e2e.clone(),
-            })
-            .await?;
+        let resume = command.clone();
+        let outcome = evalkit::run::decouple::decouple(evalkit::run::decouple::DecoupleOptions {
+            base: RunOptions {
+                suite,
+                ..base.clone()
+            },
+            instruction: args.instruction,
+            perception: args.perception.clone(),
+            reasoning: args.reasoning.clone(),
+            e2e: args.e2e.clone(),
+        })
+        .await?;
+        let (report, dir) = (&outcome.report, &outcome.dir);
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            println!("{}", serde_json::to_string_pretty(report)?);
         } else {
-            print!("{}", evalkit::report::decouple::terminal::render(&report));
+            print!("{}", evalkit::report::decouple::terminal::render(report));
         }
-        eprintln!("report: {}/decouple.{{md,json,html}}", dir.display());
+        eprintln!(
+            "report: {}\n  (also decouple.md and decouple.json beside it)",
+            dir.join("decouple.html").display()
+        );
+        let run_dirs: Vec<String> = report.runs.iter().map(|r| shell_quote(&r.dir)).collect();
+        eprintln!("explore the items: evalkit view {}", run_dirs.join(" "));
+        if outcome.interrupted {
+            eprintln!(
+                "interrupted: the report is partial and answers so far are saved. Resume with:\n  {resume}"
+            );
+            return Ok(ExitCode::from(130));
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn view(args: cli::ViewArgs) -> anyhow::Result<ExitCode> {
+    let runs = evalkit::view::catalog::open(&args.dirs)?;
+    if let Some(out) = &args.bundle {
+        let pages = evalkit::view::bundle::write_bundle(&runs, out)?;
+        eprintln!(
+            "wrote {pages} pages: open {}",
+            out.join("index.html").display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = runs.len();
+    evalkit::view::server::serve(runs, args.port, |addr| {
+        eprintln!("evalkit view: {n} runs at http://{addr}/ (Ctrl-C stops)");
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -240,13 +273,14 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
         output: if args.json {
             Output::Json
         } else {
-            Output::Quiet
+            Output::Normal
         },
         grace: Duration::from_secs(10),
         command,
         judge: None,
         strategy: StrategySpec::Direct,
         shared_cache: true,
+        progress_label: None,
     };
     let (report, dir) = evalkit::run::ablate::ablate(&args.file, common).await?;
     if args.json {

@@ -328,4 +328,63 @@ async fn decouple_writes_the_matrix_deltas_and_attribution() {
     assert_eq!(delta["perception_gap"], 0.0);
     assert_eq!(delta["reasoning_gap"], 62.5);
     assert!(delta["verdict"].as_str().unwrap().contains("thinking"));
+    // Every perception source gets a verdict (not only VLMs), with a paired test.
+    let blind = r["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["model"] == "none")
+        .unwrap();
+    assert!(blind["verdict"].as_str().unwrap().contains("McNemar"));
+    // Cells carry n and the interval; every breakdown column; the instruction; run links.
+    assert_eq!(r["cells"]["gold-table"]["llm"]["n"], 8);
+    assert!(r["cells"]["gold-table"]["llm"]["ci95"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        r["breakdowns"]["split"]["human"]["gold-table"]["llm"]["score"],
+        40.0
+    );
+    assert_eq!(r["instruction"], "agnostic");
+    assert_eq!(r["runs"].as_array().unwrap().len(), 4);
+    // gold-table vs none: 3 items right only with the table, none the other way;
+    // p = 2 / 2^3 = 0.25.
+    let paired = r["paired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["first"] == "gold-table" && p["second"] == "none")
+        .unwrap();
+    assert_eq!(
+        (
+            paired["only_first"].as_u64(),
+            paired["only_second"].as_u64()
+        ),
+        (Some(3), Some(0))
+    );
+    assert!((paired["p_value"].as_f64().unwrap() - 0.25).abs() < 1e-9);
+    // The gallery: reasoning errors (wrong even with the gold table), with the chart
+    // embedded in the page, the question, and each source's description and answer.
+    let gallery = r["gallery"].as_array().unwrap();
+    assert!(gallery.iter().any(|g| g["kind"] == "reasoning error"));
+    assert!(
+        gallery[0]["question"]
+            .as_str()
+            .is_some_and(|q| !q.is_empty())
+    );
+    assert_eq!(gallery[0]["answers"].as_array().unwrap().len(), 3);
+    for section in [
+        "matrix",
+        "verdicts",
+        "breakdowns",
+        "scatter",
+        "attribution",
+        "gallery",
+        "runs",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{section}\"")),
+            "{section}"
+        );
+    }
+    assert!(html.contains("<img alt=\"chart of item") && html.contains("data:image/png;base64,"));
+    assert!(html.contains("n=8"));
 }

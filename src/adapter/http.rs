@@ -1,5 +1,9 @@
 //! The OpenAI chat-completions adapter: vLLM, SGLang, llama.cpp, Ollama, OpenAI.
 //!
+//! A card may instead name the plain `/completions` endpoint (`endpoint = "completions"`):
+//! the messages' text goes into the card's `prompt_template` as one raw prompt, for small
+//! base models that have no chat template and answer in sentences through one.
+//!
 //! One attempt per call; the scheduler owns retries. Errors are classified for the retry
 //! policy (429/5xx/timeouts/connection errors/malformed replies are transient, other 4xx
 //! permanent) and scrubbed of the API key, which is read from the environment variable
@@ -14,7 +18,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde_json::{Value, json};
 
 use super::{CallError, Model, Part, Request, Response, Role, Usage};
-use crate::card::model::{ContentMode, ModelCard, OpenaiSettings};
+use crate::card::model::{ContentMode, Endpoint, ModelCard, OpenaiSettings};
 
 /// A model behind an OpenAI-compatible HTTP endpoint.
 pub struct OpenAiModel {
@@ -64,7 +68,10 @@ impl OpenAiModel {
             card: card.clone(),
             settings: settings.clone(),
             client,
-            completions_url: format!("{base}/chat/completions"),
+            completions_url: match settings.endpoint {
+                Endpoint::Chat => format!("{base}/chat/completions"),
+                Endpoint::Completions => format!("{base}/completions"),
+            },
             models_url: format!("{base}/models"),
             api_key,
         })
@@ -85,10 +92,41 @@ impl OpenAiModel {
         let mut out = Vec::with_capacity(images + 256);
         out.extend_from_slice(b"{\"model\":");
         json_string(&mut out, &self.settings.model);
+        if self.settings.endpoint == Endpoint::Completions {
+            out.extend_from_slice(b",\"prompt\":");
+            json_string(&mut out, &self.raw_prompt(request));
+        } else {
+            self.write_messages(&mut out, request);
+        }
+        self.write_sampling(&mut out, request);
+        out.push(b'}');
+        out
+    }
+
+    /// The one prompt of a `completions` card: the system prompt and every message's text,
+    /// in the card's `prompt_template` (images are left out, as in text content mode).
+    fn raw_prompt(&self, request: &Request) -> String {
+        let mut texts: Vec<&str> = Vec::new();
+        if let Some(system) = &self.settings.system_prompt {
+            texts.push(system);
+        }
+        for part in request.messages.iter().flat_map(|m| &m.parts) {
+            if let Part::Text { text } = part {
+                texts.push(text.trim_end());
+            }
+        }
+        let prompt = texts.join("\n\n");
+        match &self.settings.prompt_template {
+            Some(t) => crate::template::fill(t, &[("{prompt}", &prompt)]),
+            None => prompt,
+        }
+    }
+
+    fn write_messages(&self, out: &mut Vec<u8>, request: &Request) {
         out.extend_from_slice(b",\"messages\":[");
         if let Some(system) = &self.settings.system_prompt {
             out.extend_from_slice(b"{\"role\":\"system\",\"content\":");
-            json_string(&mut out, system);
+            json_string(out, system);
             out.extend_from_slice(b"}");
         }
         for (i, message) in request.messages.iter().enumerate() {
@@ -101,10 +139,13 @@ impl OpenAiModel {
                 Role::Assistant => "assistant",
             };
             out.extend_from_slice(format!("{{\"role\":\"{role}\",\"content\":").as_bytes());
-            self.write_content(&mut out, &message.parts);
+            self.write_content(out, &message.parts);
             out.push(b'}');
         }
         out.push(b']');
+    }
+
+    fn write_sampling(&self, out: &mut Vec<u8>, request: &Request) {
         let sampling = &request.sampling;
         let max_tokens = sampling.max_tokens.unwrap_or(self.card.max_tokens());
         let temperature = sampling.temperature.unwrap_or(self.card.temperature);
@@ -121,12 +162,17 @@ impl OpenAiModel {
         if let Some(seed) = sampling.seed.or(self.card.seed) {
             out.extend_from_slice(format!(",\"seed\":{seed}").as_bytes());
         }
-        if !sampling.stop.is_empty() {
+        let mut stop: Vec<&String> = sampling.stop.iter().collect();
+        stop.extend(
+            self.settings
+                .stop
+                .iter()
+                .filter(|s| !sampling.stop.contains(s)),
+        );
+        if !stop.is_empty() {
             out.extend_from_slice(b",\"stop\":");
-            out.extend_from_slice(json!(sampling.stop).to_string().as_bytes());
+            out.extend_from_slice(json!(stop).to_string().as_bytes());
         }
-        out.push(b'}');
-        out
     }
 
     fn write_content(&self, out: &mut Vec<u8>, parts: &[Part]) {
@@ -202,7 +248,12 @@ impl OpenAiModel {
             );
             return Err(classify_status(status, message, retry_after));
         }
-        let reply = parse_reply(&bytes).map_err(|e| CallError::transient(self.scrub(&e)))?;
+        let mut reply = parse_reply(&bytes).map_err(|e| CallError::transient(self.scrub(&e)))?;
+        if self.settings.endpoint == Endpoint::Completions {
+            // A completion continues the prompt ("Answer:"), so it starts with the space
+            // the tokenizer puts before the next word; the answer is what follows it.
+            reply.text = reply.text.trim_start().to_string();
+        }
         Ok(split_reasoning(
             Response {
                 latency: started.elapsed(),
@@ -252,18 +303,37 @@ impl OpenAiModel {
     }
 }
 
+impl OpenAiModel {
+    /// The settings added for base models, in the fingerprint only when set (so chat cards
+    /// keep the fingerprints, and the cached answers, they had before).
+    fn fingerprint_extra(&self) -> String {
+        let mut extra = String::new();
+        if self.settings.endpoint == Endpoint::Completions {
+            extra.push_str(&format!(
+                "|completions|trim_start|template={:?}",
+                self.settings.prompt_template
+            ));
+        }
+        if !self.settings.stop.is_empty() {
+            extra.push_str(&format!("|stop={:?}", self.settings.stop));
+        }
+        extra
+    }
+}
+
 impl Model for OpenAiModel {
     fn fingerprint(&self) -> String {
         let c = &self.card;
         let mut fingerprint = format!(
-            "openai|model={}|max_tokens={}|temperature={}|seed={:?}|content={:?}|image_max_side={:?}|system={:?}",
+            "openai|model={}|max_tokens={}|temperature={}|seed={:?}|content={:?}|image_max_side={:?}|system={:?}{}",
             self.settings.model,
             c.max_tokens(),
             c.temperature,
             c.seed,
             c.content,
             c.image_max_side,
-            self.settings.system_prompt
+            self.settings.system_prompt,
+            self.fingerprint_extra()
         );
         // Only a changed tag pair is part of it, so default cards keep their run ids.
         if self.settings.reasoning_tags != crate::card::kinds::default_reasoning_tags() {
@@ -380,7 +450,11 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
         .and_then(Value::as_array)
         .and_then(|c| c.first())
         .ok_or_else(|| "server reply has no choices".to_string())?;
-    let content = &choice["message"]["content"];
+    // `/completions` replies carry `text` where chat replies carry `message.content`.
+    let content = match choice.get("text") {
+        Some(text) if choice.get("message").is_none() => text,
+        _ => &choice["message"]["content"],
+    };
     let text = match content {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
@@ -569,6 +643,25 @@ mod tests {
             serde_json::from_slice(&OpenAiModel::new(&card).unwrap().body(&request)).unwrap();
         assert_eq!(body["messages"][1]["content"], "a \"quoted\"\nline\t\u{1}");
         assert_eq!(body["messages"][0]["content"], "be brief");
+    }
+
+    #[test]
+    fn completions_endpoint_sends_one_templated_prompt_and_reads_text() {
+        let card: ModelCard = toml::from_str(
+            "kind = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\nmodel = \"m\"\nendpoint = \"completions\"\nprompt_template = \"Q: 1+1\\nA: 2\\n\\nQ: {prompt}\\nA:\"\nstop = [\"\\n\"]\n",
+        )
+        .unwrap();
+        let model = OpenAiModel::new(&card).unwrap();
+        assert!(model.completions_url.ends_with("/v1/completions"));
+        let mut request = Request::text("2+2\n".to_string());
+        request.sampling.stop = vec!["\n\n".into()];
+        let body: Value = serde_json::from_slice(&model.body(&request)).unwrap();
+        assert_eq!(body["prompt"], "Q: 1+1\nA: 2\n\nQ: 2+2\nA:");
+        assert_eq!(body["stop"], json!(["\n\n", "\n"]));
+        assert!(body.get("messages").is_none());
+        assert!(model.fingerprint().contains("completions"));
+        let reply = parse_reply(br#"{"choices":[{"text":" 4","finish_reason":"stop"}]}"#).unwrap();
+        assert_eq!(reply.text, " 4");
     }
 
     #[test]

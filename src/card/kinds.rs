@@ -149,6 +149,35 @@ pub struct OpenaiSettings {
     /// the rest is the answer; thinking that never closes makes the item `truncated`.
     #[serde(default = "default_reasoning_tags")]
     pub reasoning_tags: Vec<String>,
+    /// Which endpoint to call: `chat` (`/chat/completions`, the default) or `completions`
+    /// (the plain `/completions` endpoint, for small base models with no chat template).
+    #[serde(default, skip_serializing_if = "Endpoint::is_chat")]
+    pub endpoint: Endpoint,
+    /// `completions` only: the raw prompt, with `{prompt}` standing for the request's
+    /// text (e.g. worked examples before it and `Answer:` after it). Default `{prompt}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_template: Option<String>,
+    /// Stop sequences sent with every request, besides the request's own (e.g. `["\n"]`
+    /// so a base model stops after one answer line).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+}
+
+/// The OpenAI endpoint a card calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// `/chat/completions`: messages, the server applies the model's chat template.
+    #[default]
+    Chat,
+    /// `/completions`: one raw prompt (the messages' text in the card's `prompt_template`).
+    Completions,
+}
+
+impl Endpoint {
+    fn is_chat(&self) -> bool {
+        *self == Endpoint::Chat
+    }
 }
 
 fn default_api_key_env() -> String {
@@ -167,6 +196,9 @@ impl OpenaiSettings {
         "api_key_env",
         "system_prompt",
         "reasoning_tags",
+        "endpoint",
+        "prompt_template",
+        "stop",
     ];
 
     fn validate(&self, p: &Path) -> anyhow::Result<()> {
@@ -185,6 +217,24 @@ impl OpenaiSettings {
                 "must name the model to request",
                 "an empty string",
             ));
+        }
+        if let Some(t) = &self.prompt_template {
+            if self.endpoint != Endpoint::Completions {
+                return Err(field_error(
+                    p,
+                    "prompt_template",
+                    "is used only with endpoint = \"completions\"",
+                    "a template with the chat endpoint",
+                ));
+            }
+            if !t.contains("{prompt}") {
+                return Err(field_error(
+                    p,
+                    "prompt_template",
+                    "must contain {prompt}, where the request's text goes",
+                    "a template without {prompt}",
+                ));
+            }
         }
         if self.api_key_env.trim().is_empty() || self.api_key_env.contains(char::is_whitespace) {
             return Err(field_error(
@@ -292,6 +342,9 @@ mod tests {
             api_key_env: String::new(),
             system_prompt: None,
             reasoning_tags: vec![],
+            endpoint: Endpoint::Completions,
+            prompt_template: Some("{prompt}".into()),
+            stop: vec!["\n".into()],
         };
         assert_eq!(
             keys(serde_json::to_value(openai).unwrap()),

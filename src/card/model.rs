@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use super::kinds::{AdapterSettings, ModelKind, OnnxSettings, OpenaiSettings};
+pub use super::kinds::{AdapterSettings, Endpoint, ModelKind, OnnxSettings, OpenaiSettings};
 use super::{field_error, located, parse_toml_str, read_card};
 
 /// How message content is sent.

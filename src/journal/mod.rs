@@ -5,6 +5,7 @@
 //! so a killed process loses at most the line being written. On open, a torn last line is
 //! cut off and reported, never fatal; the latest line for an item wins.
 
+pub mod items;
 pub mod manifest;
 pub mod reader;
 pub mod record;

@@ -199,7 +199,7 @@ fn read_invalid(dir: &Path) -> anyhow::Result<(Vec<InvalidRow>, Vec<BadLine>)> {
 }
 
 /// The stored summary: Ok(None) when absent, Err(why) when present but unreadable.
-fn read_summary(dir: &Path) -> Result<Option<Summary>, String> {
+pub fn read_summary(dir: &Path) -> Result<Option<Summary>, String> {
     let bytes = match std::fs::read(dir.join(SUMMARY)) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

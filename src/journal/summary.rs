@@ -128,3 +128,14 @@ pub struct FormatFollowed {
     /// In percent.
     pub rate: f64,
 }
+
+/// A strategy id (`decoupled|Agnostic|ppocr:onnx-ocr/1 det=...|{question}...`) shortened
+/// for people: its `|` parts without the prompt template, each cut at its first `:` or
+/// space (`decoupled · Agnostic · ppocr`).
+pub fn strategy_label(id: &str) -> String {
+    id.split('|')
+        .filter(|p| !p.contains('{') && !p.is_empty())
+        .map(|p| p.split([':', ' ']).next().unwrap_or(p))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}

@@ -220,6 +220,7 @@ fn options(
         judge: get("judge", &base.judge),
         strategy: strategy.parse().map_err(anyhow::Error::msg)?,
         shared_cache: true,
+        progress_label: None,
         ..common.clone()
     })
 }

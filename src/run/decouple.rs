@@ -2,6 +2,11 @@
 //! end-to-end VLMs, each an ordinary run (resumable, journaled, cached: descriptions are
 //! made once per perception source and reused by every reasoning model), then the
 //! perception-versus-reasoning report written beside them.
+//!
+//! Each cell shows the run's progress bar labelled `cell k/n SOURCE -> MODEL`. When a
+//! cell is interrupted (Ctrl-C, or whatever stops `run::run` early), the grid stops there
+//! and the report is still written from the cells done so far, marked partial; the caller
+//! prints the resume command and exits 130.
 
 use std::path::PathBuf;
 
@@ -38,62 +43,71 @@ fn label(perception: &str) -> anyhow::Result<String> {
     Ok(parts?.join("+"))
 }
 
-/// Runs the grid and writes `decouple.{md,json,html}`; returns the report and its folder.
-pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<(DecoupleReport, PathBuf)> {
+/// What `decouple` left behind.
+pub struct DecoupleOutcome {
+    pub report: DecoupleReport,
+    /// Where `decouple.{md,json,html}` were written.
+    pub dir: PathBuf,
+    /// A cell was interrupted: the report covers the cells (and items) done so far.
+    pub interrupted: bool,
+}
+
+/// Runs the grid and writes `decouple.{md,json,html}`.
+pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<DecoupleOutcome> {
     if opts.perception.is_empty() || opts.reasoning.is_empty() {
         anyhow::bail!("decouple needs at least one --perception source and one --reasoning model");
     }
-    let quiet = RunOptions {
-        output: if opts.base.output == Output::Normal {
-            Output::Quiet
-        } else {
-            opts.base.output
-        },
-        ..opts.base.clone()
-    };
-    let mut runs: Vec<(Option<String>, String, PathBuf)> = Vec::new();
+    let total = opts.perception.len() * opts.reasoning.len() + opts.e2e.len();
+    let mut cells: Vec<(Option<String>, String, StrategySpec)> = Vec::new();
     for reasoning in &opts.reasoning {
         for perception in &opts.perception {
-            let run = RunOptions {
-                model: reasoning.clone(),
-                strategy: StrategySpec::Decoupled {
+            cells.push((
+                Some(perception.clone()),
+                reasoning.clone(),
+                StrategySpec::Decoupled {
                     perception: perception.split('+').map(str::to_string).collect(),
                     instruction: opts.instruction,
                     reason: crate::strategy::reasoning::Reasoning::Direct,
                 },
-                ..quiet.clone()
-            };
-            let result = super::run(run).await.map_err(|e| {
-                e.context(format!("perception {perception} -> reasoning {reasoning}"))
-            })?;
-            if result.interrupted {
-                anyhow::bail!("interrupted; re-run the same command to resume");
-            }
-            let label = label(perception)?;
-            eprintln!(
-                "{label} -> {}: done ({})",
-                result.summary.model,
-                result.dir.display()
-            );
-            runs.push((Some(label), result.summary.model.clone(), result.dir));
+            ));
         }
     }
     for model in &opts.e2e {
+        cells.push((None, model.clone(), StrategySpec::Direct));
+    }
+    let mut runs: Vec<(Option<String>, String, PathBuf)> = Vec::new();
+    let mut interrupted = false;
+    for (k, (perception, model, strategy)) in cells.into_iter().enumerate() {
+        let what = match &perception {
+            Some(p) => format!("{p} -> {model}"),
+            None => format!("{model} end to end"),
+        };
         let result = super::run(RunOptions {
             model: model.clone(),
-            strategy: StrategySpec::Direct,
-            ..quiet.clone()
+            strategy,
+            progress_label: Some(format!("cell {}/{total} {what}", k + 1)),
+            ..opts.base.clone()
         })
-        .await?;
-        if result.interrupted {
-            anyhow::bail!("interrupted; re-run the same command to resume");
+        .await
+        .map_err(|e| e.context(what.clone()))?;
+        let label = perception.as_deref().map(label).transpose()?;
+        if opts.base.output != Output::Json {
+            eprintln!(
+                "cell {}/{total} {what}: {} ({})",
+                k + 1,
+                if result.interrupted {
+                    "interrupted"
+                } else {
+                    "done"
+                },
+                result.dir.display()
+            );
         }
-        eprintln!(
-            "{} end to end: done ({})",
-            result.summary.model,
-            result.dir.display()
-        );
-        runs.push((None, result.summary.model.clone(), result.dir));
+        runs.push((label, result.summary.model.clone(), result.dir));
+        if result.interrupted {
+            interrupted = true;
+            break;
+        }
     }
     let suite = super::setup::suite_card(&opts.base.suite)?.name;
     let refs: Vec<RunRef<'_>> = runs
@@ -114,6 +128,19 @@ pub async fn decouple(opts: DecoupleOptions) -> anyhow::Result<(DecoupleReport, 
         .out
         .join(&suite)
         .join(format!("decouple-{}", &h.finalize().to_hex()[..12]));
+    let mut report = report;
+    report.instruction = Some(
+        match opts.instruction {
+            Instruction::Agnostic => "agnostic",
+            Instruction::Specific => "specific",
+        }
+        .into(),
+    );
+    report.partial |= interrupted;
     decouple::write_files(&report, &dir)?;
-    Ok((report, dir))
+    Ok(DecoupleOutcome {
+        report,
+        dir,
+        interrupted,
+    })
 }

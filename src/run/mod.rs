@@ -64,6 +64,8 @@ pub struct RunOptions {
     /// Answer from, and store into, the on-disk request cache shared across runs (so a
     /// run that repeats another's requests sends none; ablations use it).
     pub shared_cache: bool,
+    /// Shown in front of the progress bar (a grid's cell, e.g. `cell 2/6 ocr -> smollm2`).
+    pub progress_label: Option<String>,
 }
 
 /// What a finished (or interrupted) run left behind.
@@ -88,7 +90,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
         cancel,
     } = setup::prepare(&opts).await?;
     let quiet = opts.output != Output::Normal;
-    let progress = Arc::new(Progress::new(!quiet));
+    let progress = Arc::new(Progress::new(!quiet, opts.progress_label.clone()));
     if !quiet {
         if loaded.torn_bytes > 0 {
             progress.println(&format!(

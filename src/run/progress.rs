@@ -1,5 +1,6 @@
 //! The live progress bar: done/total, failures, requests per second and ETA. Drawn only
-//! on a terminal and never in `--quiet` or `--json` mode.
+//! on a terminal and never in `--quiet` or `--json` mode. A run that is one cell of a grid
+//! (`evalkit decouple`) gets a label in front, e.g. `cell 2/6 ocr -> smollm2`.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -12,10 +13,11 @@ use crate::schedule::Counters;
 pub struct Progress {
     bar: ProgressBar,
     started: Instant,
+    label: Option<String>,
 }
 
 impl Progress {
-    pub fn new(visible: bool) -> Self {
+    pub fn new(visible: bool, label: Option<String>) -> Self {
         let target = if visible {
             ProgressDrawTarget::stderr_with_hz(10)
         } else {
@@ -28,9 +30,13 @@ impl Progress {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(250));
+        if let Some(label) = &label {
+            bar.set_message(label.clone());
+        }
         Self {
             bar,
             started: Instant::now(),
+            label,
         }
     }
 
@@ -46,8 +52,13 @@ impl Progress {
         self.bar.inc(1);
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let rps = counters.sent.load(Ordering::Relaxed) as f64 / secs;
+        let prefix = self
+            .label
+            .as_ref()
+            .map(|l| format!("{l} · "))
+            .unwrap_or_default();
         self.bar
-            .set_message(format!("{failed_items} failed, {rps:.1} req/s"));
+            .set_message(format!("{prefix}{failed_items} failed, {rps:.1} req/s"));
     }
 
     /// Prints a line above the bar (or to stderr when hidden and `always`).

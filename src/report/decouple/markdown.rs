@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{DecoupleReport, fmt};
+use super::{DecoupleReport, fmt, p_text};
 use crate::report::Exporter;
 
 /// `decouple.md`.
@@ -47,7 +47,34 @@ pub fn render(r: &DecoupleReport) -> String {
         }
         out.push('\n');
     };
+    if let Some(i) = &r.instruction {
+        out.push_str(&format!("Perception instruction: `{i}`. "));
+    }
+    out.push_str(&format!("Protocol: {}.\n\n", r.protocol.join("; ")));
     table(&mut out, "Overall", &r.matrix, Some(&r.end_to_end));
+    out.push_str("## Cells with n and 95% interval\n\n| perception | reasoning | score | ± | n |\n|---|---|---:|---:|---:|\n");
+    for (p, row) in &r.cells {
+        for (x, c) in row {
+            out.push_str(&format!(
+                "| {p} | {x} | {:.1} | {:.1} | {} |\n",
+                c.score, c.ci95, c.n
+            ));
+        }
+    }
+    out.push_str("\n## Paired tests (exact McNemar on shared items)\n\n| reasoning | A | B | items | only A right | only B right | p |\n|---|---|---|---:|---:|---:|---|\n");
+    for t in &r.paired {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            t.reasoning,
+            t.first,
+            t.second,
+            t.test.n,
+            t.test.only_first,
+            t.test.only_second,
+            p_text(t.test.p_value)
+        ));
+    }
+    out.push('\n');
     for (cat, m) in &r.by_category {
         table(
             &mut out,
@@ -76,6 +103,16 @@ pub fn render(r: &DecoupleReport) -> String {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             a.perception, a.reasoning, a.n, a.correct, a.perception_errors, a.reasoning_errors
+        ));
+    }
+    out.push_str("\n## Run directories\n\n");
+    for run in &r.runs {
+        out.push_str(&format!(
+            "- {} -> {} (`{}`): `{}`\n",
+            run.perception.as_deref().unwrap_or("end to end"),
+            run.model,
+            run.strategy,
+            run.dir
         ));
     }
     out

@@ -1,9 +1,10 @@
 //! The decoupling report for a terminal: the matrix (perception rows, reasoning columns,
-//! end-to-end beside), then one line per model's deltas and per pair's attribution.
+//! end-to-end beside; each cell with its 95% interval and n), then one verdict per model
+//! and perception source, the paired tests, and per pair's attribution.
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
-use super::{DecoupleReport, fmt};
+use super::{Cell, DecoupleReport, fmt, p_text};
 use crate::report::Exporter;
 
 /// `evalkit decouple`'s terminal output.
@@ -28,9 +29,9 @@ pub fn render(r: &DecoupleReport) -> String {
         row.extend(
             r.reasoning
                 .iter()
-                .map(|x| fmt(r.matrix.get(p).and_then(|m| m.get(x)).copied())),
+                .map(|x| cell(r.cells.get(p).and_then(|m| m.get(x)))),
         );
-        row.push(fmt(r.end_to_end.get(p).copied()));
+        row.push(cell(r.end_to_end_cells.get(p)));
         t.add_row(row);
     }
     for (m, v) in r
@@ -40,10 +41,22 @@ pub fn render(r: &DecoupleReport) -> String {
     {
         let mut row = vec![format!("{m} (end-to-end only)")];
         row.extend(r.reasoning.iter().map(|_| "".to_string()));
-        row.push(format!("{v:.1}"));
+        row.push(
+            r.end_to_end_cells
+                .get(m)
+                .map_or(format!("{v:.1}"), Cell::text),
+        );
         t.add_row(row);
     }
-    let mut out = format!("Perception vs reasoning on {}\n{t}\n", r.suite);
+    let mut out = format!(
+        "Perception vs reasoning on {} (± = 95% interval){}\n{t}\n",
+        r.suite,
+        if r.partial {
+            " [partial: interrupted runs]"
+        } else {
+            ""
+        }
+    );
     for d in &r.deltas {
         out.push_str(&format!(
             "{}: end-to-end {}, best decoupled {} (with {}), perception gap {}, reasoning gap {}: {}\n",
@@ -56,6 +69,25 @@ pub fn render(r: &DecoupleReport) -> String {
             d.verdict
         ));
     }
+    for p in &r.paired {
+        out.push_str(&format!(
+            "{} vs {} (-> {}): {} items, {} right only with {}, {} only with {}, exact McNemar {}: {}\n",
+            p.first,
+            p.second,
+            p.reasoning,
+            p.test.n,
+            p.test.only_first,
+            p.first,
+            p.test.only_second,
+            p.second,
+            p_text(p.test.p_value),
+            if p.test.significant() {
+                "significant"
+            } else {
+                "not significant"
+            }
+        ));
+    }
     for a in &r.attribution {
         out.push_str(&format!(
             "{} -> {}: {} items, {} right, {} perception errors, {} reasoning errors\n",
@@ -63,4 +95,8 @@ pub fn render(r: &DecoupleReport) -> String {
         ));
     }
     out
+}
+
+fn cell(c: Option<&Cell>) -> String {
+    c.map_or("-".into(), Cell::text)
 }
