@@ -42,13 +42,12 @@ async fn run(cwd: &Path, data: &Path, card: &Path, out: &Path) -> PathBuf {
     ok(&o);
     let stem = card.file_stem().unwrap().to_str().unwrap();
     let model_dir = out.join("synthchart").join(stem);
-    let run = std::fs::read_dir(&model_dir)
+    std::fs::read_dir(&model_dir)
         .unwrap()
         .next()
         .unwrap()
         .unwrap()
-        .path();
-    run
+        .path()
 }
 
 /// Generates the suite and runs the three models into `cwd/runs`.

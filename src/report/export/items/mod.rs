@@ -67,10 +67,8 @@ fn role_name(call: &crate::journal::record::CallRecord) -> &'static str {
 /// its own usage under `answer`.
 fn tokens(r: &ItemRecord) -> BTreeMap<&'static str, (u64, u64)> {
     let mut out: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
-    if r.calls.is_empty() {
-        if let Some(u) = &r.usage {
-            out.insert("answer", (u.prompt_tokens, u.completion_tokens));
-        }
+    if let (true, Some(u)) = (r.calls.is_empty(), &r.usage) {
+        out.insert("answer", (u.prompt_tokens, u.completion_tokens));
     }
     for call in &r.calls {
         if let Some(u) = &call.usage {
