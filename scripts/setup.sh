@@ -5,14 +5,15 @@
 #   models/ppocr/ch_PP-OCRv4_{det,rec}_infer.onnx  PP-OCR (Apache-2.0), from PyPI's
 #   models/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx       rapidocr-onnxruntime wheel
 # and, from Debian (apt), what the `pot` strategy's sandbox runs: bubblewrap (/usr/bin/bwrap)
-# and the system's python3 (/usr/bin/python3: the sandbox binds only /usr).
+# and the system's python3 (/usr/bin/python3: the sandbox binds only /usr), and the browser
+# the leaderboard page's test drives: chromium with its chromedriver (chromium-driver).
 # Files already present are not fetched again; the only network used is PyPI (through pip)
 # and Debian's archive (through apt-get, only when a package is missing).
 # Needs python3 with pip; nothing is installed into Python.
 set -euo pipefail
 
-# Debian packages for the sandbox: `apt-get update` once, then one install, only when
-# something is missing.
+# Debian packages for the sandbox and the browser test: `apt-get update` once, then one
+# install, only when something is missing.
 debs=()
 [ -x /usr/bin/bwrap ] || debs+=(bubblewrap)
 [ -x /usr/bin/python3 ] || debs+=(python3)
@@ -23,7 +24,7 @@ debs=()
 if [ ${#debs[@]} -eq 0 ]; then
     echo "sandbox and browser: bwrap, python3, chromium, chromedriver (installed)"
 else
-    echo "sandbox: installing ${debs[*]} from Debian"
+    echo "Debian packages: installing ${debs[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
     "${sudo[@]}" apt-get update -q >&2
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${debs[@]}" >&2

@@ -36,6 +36,80 @@ pub enum Command {
     /// Run a base configuration and its variants (a list or a grid in a TOML file), each
     /// an ordinary resumable run sharing the request cache, then one comparison report.
     Ablate(AblateArgs),
+    /// Compare runs on the items they share: paired differences with bootstrap intervals,
+    /// McNemar's exact test or the paired t-test, per category, with corrections; a CI
+    /// gate with --fail-if-drop.
+    Compare(CompareArgs),
+    /// Rank the newest finished run of every model per suite, with significance-aware rank
+    /// groups: leaderboard.{md,csv,json,html} in --out.
+    Leaderboard(LeaderboardArgs),
+    /// Every item record of every run as one table (Parquet, CSV or JSON Lines).
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LeaderboardArgs {
+    /// Folders of runs (runs/) or run directories.
+    #[arg(required = true, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    /// Where leaderboard.{md,csv,json,html} go.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Bootstrap resamples of the rank groups' paired tests.
+    #[arg(long, default_value_t = evalkit::stats::bootstrap::DEFAULT_RESAMPLES)]
+    pub resamples: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Run directories or folders of them.
+    #[arg(required = true, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    #[arg(long, value_enum)]
+    pub format: evalkit::report::export::items::ItemFormat,
+    /// The file written (atomically).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// Run directories (or folders of them), in order: each later run is compared with
+    /// each earlier run of the same suite (B - A).
+    #[arg(required = true, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    /// The metric compared (default: each suite's headline metric).
+    #[arg(long)]
+    pub metric: Option<String>,
+    /// List items: those whose value changed, or those only one side has.
+    #[arg(long, value_enum)]
+    pub items: Option<evalkit::report::compare::ItemList>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CompareFormat,
+    /// Exit with code 1 when an overall score drops by more than this many points and the
+    /// paired 95% interval excludes zero (a regression gate for CI).
+    #[arg(long, value_name = "POINTS")]
+    pub fail_if_drop: Option<f64>,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = evalkit::stats::bootstrap::DEFAULT_RESAMPLES)]
+    pub resamples: usize,
+    /// The bootstrap's seed (the same seed gives byte-identical output).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The item field naming an item's chart, for the cluster-robust interval (default:
+    /// chart, figure_id or source_id, whichever items share).
+    #[arg(long)]
+    pub cluster: Option<String>,
+}
+
+/// Formats of `evalkit compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    Table,
+    Markdown,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]

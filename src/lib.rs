@@ -15,6 +15,7 @@ pub mod run;
 pub mod sandbox;
 pub mod schedule;
 pub mod score;
+pub mod stats;
 pub mod strategy;
 pub mod suite;
 pub mod synth;

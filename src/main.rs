@@ -46,6 +46,141 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Decouple(args) => decouple(*args).await,
         Command::View(args) => view(args).await,
         Command::Ablate(args) => ablate(args).await,
+        Command::Compare(args) => compare(args),
+        Command::Leaderboard(args) => leaderboard(args),
+        Command::Export(args) => export_items(args),
+    }
+}
+
+/// Opens every run under `paths` (run directories or folders of them) through the
+/// scanner; runs that do not open are skipped with a warning.
+fn open_runs(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<evalkit::journal::RunDir>> {
+    let scan = evalkit::journal::scan::scan(paths)?;
+    for skip in &scan.skipped {
+        eprintln!("warning: skipped {skip}");
+    }
+    let mut runs = Vec::new();
+    for opened in scan.open() {
+        match opened {
+            Ok(run) => {
+                for w in run.skipped.warnings(&run.path, 3) {
+                    eprintln!("warning: {w}");
+                }
+                runs.push(run);
+            }
+            Err(skip) => eprintln!("warning: skipped {skip}"),
+        }
+    }
+    Ok(runs)
+}
+
+fn compare(args: cli::CompareArgs) -> anyhow::Result<ExitCode> {
+    use evalkit::report::compare;
+    let runs = open_runs(&args.runs)?;
+    let report = compare::compare(
+        &runs,
+        &compare::Options {
+            metric: args.metric,
+            resamples: args.resamples,
+            seed: args.seed,
+            cluster: args.cluster,
+            items: args.items,
+        },
+    )?;
+    let text = match args.format {
+        cli::CompareFormat::Table => compare::render::table(&report),
+        cli::CompareFormat::Markdown => compare::render::markdown(&report),
+        cli::CompareFormat::Json => compare::render::json(&report)?,
+    };
+    ExportManager::<str>::new()
+        .add(Box::new(Verbatim), Target::Stdout)
+        .export(&text)?;
+    if let Some(max_drop) = args.fail_if_drop {
+        let regressions = compare::gate::regressions(&report, max_drop);
+        if !regressions.is_empty() {
+            for r in &regressions {
+                eprintln!("regression: {r}");
+            }
+            eprintln!(
+                "error: {} regression(s) of more than {max_drop} points (--fail-if-drop)",
+                regressions.len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        eprintln!("no regression of more than {max_drop} points");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn leaderboard(args: cli::LeaderboardArgs) -> anyhow::Result<ExitCode> {
+    use evalkit::report::leaderboard::{self, csv, html, json, markdown};
+    let runs = open_runs(&args.runs)?;
+    let board = leaderboard::build(runs, args.resamples, args.seed)?;
+    let mut exports: ExportManager<'_, leaderboard::Leaderboard> = ExportManager::new();
+    exports
+        .add(
+            Box::new(markdown::MarkdownExporter),
+            Target::File(args.out.join("leaderboard.md")),
+        )
+        .add(
+            Box::new(csv::CsvExporter),
+            Target::File(args.out.join("leaderboard.csv")),
+        )
+        .add(
+            Box::new(json::JsonExporter),
+            Target::File(args.out.join("leaderboard.json")),
+        )
+        .add(
+            Box::new(html::HtmlExporter),
+            Target::File(args.out.join("leaderboard.html")),
+        );
+    for path in exports.export(&board)? {
+        eprintln!("wrote {}", path.display());
+    }
+    for suite in &board.suites {
+        println!("{} ({})", suite.suite, suite.metric);
+        for e in &suite.entries {
+            let rank = markdown::rank_text(e, &suite.entries);
+            let note = if e.comparable {
+                String::new()
+            } else {
+                format!("  not comparable: {}", e.differs.join(", "))
+            };
+            println!(
+                "  {rank:>4}  {:<40} {:>7.2}  [{:.2}, {:.2}]{note}",
+                e.model, e.score, e.ci95.low, e.ci95.high
+            );
+        }
+    }
+    for l in &board.left_out {
+        eprintln!("left out {}: {}", l.run_dir.display(), l.reason);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_items(args: cli::ExportArgs) -> anyhow::Result<ExitCode> {
+    use evalkit::report::export::items::ItemTable;
+    let runs = open_runs(&args.runs)?;
+    let table = ItemTable::build(&runs);
+    let mut exports: ExportManager<'_, ItemTable> = ExportManager::new();
+    exports.add(args.format.exporter(), Target::File(args.out.clone()));
+    for path in exports.export(&table)? {
+        eprintln!(
+            "wrote {} ({} rows from {} runs)",
+            path.display(),
+            table.rows,
+            runs.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Text already rendered, written as it is (through the one place that writes reports).
+struct Verbatim;
+
+impl Exporter<str> for Verbatim {
+    fn serialize(&self, input: &str) -> anyhow::Result<Vec<u8>> {
+        Ok(input.as_bytes().to_vec())
     }
 }
 

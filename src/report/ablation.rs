@@ -2,9 +2,9 @@
 //! its cost per item by role), each variant's paired difference from the base on the items
 //! both answered, and accuracy against compute (calls and tokens per item) as a plot.
 //!
-//! The paired difference here is the mean of per-item differences with a normal-theory
-//! 95% interval (mean +- 1.96 sd / sqrt(n)); `evalkit compare` is where the exact paired
-//! tests live. Built from the variants' run directories alone and rendered as Markdown,
+//! The paired difference uses `evalkit compare`'s statistics: items paired by identity
+//! (id and gold answers), the paired bootstrap 95% interval (seeded, 10,000 resamples)
+//! and McNemar's exact test or the paired t-test. Built from the variants' run directories alone and rendered as Markdown,
 //! JSON and a self-contained HTML page.
 
 use std::collections::HashMap;
@@ -33,12 +33,15 @@ pub struct Row {
     pub vs_base: Option<Paired>,
 }
 
-/// A paired difference on the items two runs share.
+/// A paired difference on the items two runs share (points), with its paired bootstrap
+/// 95% interval and the paired test's p-value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Paired {
     pub paired: usize,
     pub difference: f64,
-    pub ci95: f64,
+    pub low: f64,
+    pub high: f64,
+    pub p: Option<f64>,
 }
 
 /// The whole report (`ablation.json`).
@@ -98,9 +101,43 @@ fn pct(x: f64) -> f64 {
     (x * 100.0 * 10_000.0).round() / 10_000.0
 }
 
+/// A variant against the base, with `evalkit compare`'s paired statistics.
+fn vs_base(base: &VariantRun, run: &VariantRun, metric: &str) -> Paired {
+    use super::compare::{paired, pairing};
+    let p = pairing::pair(&base.records, &run.records);
+    let a: Vec<f64> = p
+        .pairs
+        .iter()
+        .map(|(x, _)| pairing::value(x, metric))
+        .collect();
+    let b: Vec<f64> = p
+        .pairs
+        .iter()
+        .map(|(_, y)| pairing::value(y, metric))
+        .collect();
+    let mut rng = crate::stats::rng::SplitMix64::for_label(
+        0,
+        &format!("ablation/{}/{}", base.name, run.name),
+    );
+    let s = paired::compare(
+        &a,
+        &b,
+        None,
+        crate::stats::bootstrap::DEFAULT_RESAMPLES,
+        &mut rng,
+    );
+    Paired {
+        paired: s.n,
+        difference: s.difference,
+        low: s.ci95.map_or(s.difference, |c| c.low),
+        high: s.ci95.map_or(s.difference, |c| c.high),
+        p: s.p,
+    }
+}
+
 /// Builds the report; the first variant is the base.
 pub fn build(name: &str, suite: &str, metric: &str, runs: &[VariantRun]) -> AblationReport {
-    let base = runs.first().map(|r| values(&r.records, metric));
+    let base = runs.first();
     let rows = runs
         .iter()
         .enumerate()
@@ -108,19 +145,8 @@ pub fn build(name: &str, suite: &str, metric: &str, runs: &[VariantRun]) -> Abla
             let own = values(&run.records, metric);
             let xs: Vec<f64> = own.values().copied().collect();
             let (score, ci95) = mean_ci(&xs);
-            let vs_base = match (&base, i) {
-                (Some(base), i) if i > 0 => {
-                    let diffs: Vec<f64> = own
-                        .iter()
-                        .filter_map(|(k, v)| base.get(k).map(|b| v - b))
-                        .collect();
-                    let (difference, ci95) = mean_ci(&diffs);
-                    Some(Paired {
-                        paired: diffs.len(),
-                        difference: pct(difference),
-                        ci95: pct(ci95),
-                    })
-                }
+            let vs_base = match (base, i) {
+                (Some(base), i) if i > 0 => Some(vs_base(base, run, metric)),
                 _ => None,
             };
             Row {
@@ -145,7 +171,14 @@ pub fn build(name: &str, suite: &str, metric: &str, runs: &[VariantRun]) -> Abla
 
 fn signed(p: &Option<Paired>) -> String {
     match p {
-        Some(p) => format!("{:+.2} ± {:.2} (n={})", p.difference, p.ci95, p.paired),
+        Some(p) => format!(
+            "{:+.2} [{:+.2}, {:+.2}] (n={}, p={})",
+            p.difference,
+            p.low,
+            p.high,
+            p.paired,
+            p.p.map_or("—".into(), |v| format!("{v:.4}"))
+        ),
         None => "base".into(),
     }
 }
@@ -159,7 +192,7 @@ fn format_rate(c: &Cost) -> String {
 /// `ablation.md`.
 pub fn markdown(r: &AblationReport) -> String {
     let mut out = format!(
-        "# Ablation: {}\n\nSuite `{}`, metric `{}` (percent, 95% interval). Differences are paired on the items both runs answered (mean of per-item differences, normal 95% interval).\n\n",
+        "# Ablation: {}\n\nSuite `{}`, metric `{}` (percent, 95% interval). Differences are paired on the items both runs have (by id and gold answer), with the paired bootstrap 95% interval and McNemar's exact test (the paired t-test for graded metrics).\n\n",
         r.name, r.suite, r.metric
     );
     out.push_str("| variant | settings | n | score | vs base | calls/item | prompt tok/item | completion tok/item | format followed |\n|---|---|---|---|---|---|---|---|---|\n");
@@ -365,15 +398,19 @@ mod tests {
         );
         assert_eq!(r.rows[0].score, 33.3333);
         let p = r.rows[1].vs_base.as_ref().unwrap();
-        assert_eq!((p.paired, p.difference, p.ci95), (3, 66.6667, 65.3333));
+        // McNemar exact with 0 and 2 discordant items: p = 2 * 0.25 = 0.5.
+        assert_eq!((p.paired, p.difference), (3, 66.6667));
+        assert!(p.p.is_some_and(|v| (v - 0.5).abs() < 1e-12), "{p:?}");
+        assert!(
+            p.low >= 0.0 && p.low <= p.difference && p.high == 100.0,
+            "{p:?}"
+        );
         assert_eq!(r.rows[1].cost.total.calls_per_item, 3.0);
         assert_eq!(
             r.rows[1].cost.by_role["answer"].prompt_tokens_per_item,
             30.0
         );
-        assert!(
-            markdown(&r).contains("| sc3 |  | 3 | 100.00 ± 0.00 | +66.67 ± 65.33 (n=3) | 3.00 |")
-        );
+        assert!(markdown(&r).contains("| sc3 |  | 3 | 100.00 ± 0.00 | +66.67 ["));
         assert!(html(&r).contains("<svg"));
     }
 }

@@ -4,10 +4,12 @@
 //! HTML pieces reports share ([`html`]).
 
 pub mod ablation;
+pub mod compare;
 pub mod cost;
 pub mod decouple;
 pub mod export;
 pub mod html;
+pub mod leaderboard;
 pub mod rebuild;
 pub mod summary;
 

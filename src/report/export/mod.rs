@@ -5,6 +5,7 @@
 //! [`Format`] variant.
 
 pub mod csv;
+pub mod items;
 pub mod json;
 pub mod manager;
 pub mod markdown;
