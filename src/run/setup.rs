@@ -120,6 +120,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         .join(dir_name(&suite_card.name))
         .join(dir_name(&run_name))
         .join(&run_id);
+    let existing = Manifest::read_existing(&dir)?;
     let (journal, loaded) = Journal::open(&dir)?;
     roles::preload(
         &roles.context,
@@ -142,14 +143,14 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
             model_card.path.display()
         ));
     }
-    let manifest = match Manifest::read(&dir) {
-        Ok(mut existing) => {
+    let manifest = match existing {
+        Some(mut existing) => {
             existing.sessions.push(session);
             existing.judge = roles.judge_card.clone();
             existing.data = data_info(&source);
             existing
         }
-        Err(_) => Manifest {
+        None => Manifest {
             schema: Manifest::SCHEMA.into(),
             run_id: run_id.clone(),
             evalkit_version: crate::VERSION.into(),
