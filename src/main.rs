@@ -119,7 +119,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         concurrency: args.concurrency,
         output,
-        grace: Duration::from_secs_f64(args.grace_secs.max(0.0)),
+        grace: grace(args.grace_secs)?,
         command: command.clone(),
         judge: args.judge,
         shared_cache: false,
@@ -221,6 +221,16 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("report: {}/ablation.{{md,json,html}}", dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--grace-secs` as a duration: a number of seconds from 0 to one day, else an error
+/// (never a panic on `1e300`, `inf` or `nan`).
+fn grace(secs: f64) -> anyhow::Result<Duration> {
+    const MAX: f64 = evalkit::card::model::MAX_SECS;
+    if !(secs.is_finite() && (0.0..=MAX).contains(&secs)) {
+        anyhow::bail!("--grace-secs {secs}: must be a number of seconds from 0 to {MAX} (one day)");
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn shell_quote(arg: &str) -> String {
