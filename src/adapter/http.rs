@@ -25,6 +25,8 @@ pub struct OpenAiModel {
     completions_url: String,
     models_url: String,
     api_key: Option<String>,
+    /// Every form of the key and of a `base_url` password that a server might echo.
+    secrets: Vec<String>,
 }
 
 impl OpenAiModel {
@@ -60,6 +62,12 @@ impl OpenAiModel {
             .tcp_nodelay(true)
             .build()?;
         let base = settings.base_url.trim_end_matches('/');
+        let secrets = super::redact::forms(
+            api_key
+                .iter()
+                .map(String::as_str)
+                .chain(settings.url_password()),
+        );
         Ok(Self {
             card: card.clone(),
             settings: settings.clone(),
@@ -67,6 +75,7 @@ impl OpenAiModel {
             completions_url: format!("{base}/chat/completions"),
             models_url: format!("{base}/models"),
             api_key,
+            secrets,
         })
     }
 
@@ -169,13 +178,44 @@ impl OpenAiModel {
         }
     }
 
-    /// Replaces the API key wherever it appears (servers may echo requests in errors).
+    /// Replaces the API key and a URL password, in every encoded form, wherever they
+    /// appear (servers may echo requests in errors), then cuts the text to 500 characters:
+    /// redacting first, so a key straddling the cut cannot leave a prefix behind.
     fn scrub(&self, text: &str) -> String {
-        let mut out: String = text.chars().take(500).collect();
-        if let Some(key) = &self.api_key {
-            out = out.replace(key.as_str(), "[REDACTED]");
+        let redacted = super::redact::redact(text, &self.secrets);
+        redacted.chars().take(500).collect()
+    }
+
+    /// Reads a reply body of at most `limit` bytes; a longer one is a permanent error
+    /// (the same request would get the same reply).
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        limit: u64,
+    ) -> Result<Vec<u8>, CallError> {
+        let too_long = || {
+            CallError::permanent(format!(
+                "the reply body is over {limit} bytes (4 x max_response_bytes + 1 MiB) and \
+                 was not read; raise max_response_bytes in {} if answers this long are \
+                 expected",
+                self.card.path.display()
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_long());
         }
-        out
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| CallError::transient(self.scrub(&describe_reqwest(&e))))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_long());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, CallError> {
@@ -190,10 +230,10 @@ impl OpenAiModel {
             .map_err(|e| CallError::transient(self.scrub(&describe_reqwest(&e))))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::transient(self.scrub(&describe_reqwest(&e))))?;
+        let cap = self.card.max_response_bytes;
+        let bytes = self
+            .read_body(response, cap.saturating_mul(4).saturating_add(1 << 20))
+            .await?;
         if !status.is_success() {
             let message = format!(
                 "HTTP {}: {}",
@@ -205,7 +245,7 @@ impl OpenAiModel {
         let reply = parse_reply(&bytes).map_err(|e| CallError::transient(self.scrub(&e)))?;
         Ok(Response {
             latency: started.elapsed(),
-            ..reply
+            ..cap_reply(reply, cap as usize)
         })
     }
 
@@ -214,10 +254,10 @@ impl OpenAiModel {
         let settings = &self.settings;
         let response = self.client.get(&self.models_url).send().await.map_err(|e| {
             anyhow::anyhow!(
-                "cannot reach model server `{}` at {} ({}): {}.\nIs the server running? Fix `base_url` in {} if it lives elsewhere.",
+                "cannot reach model server `{}` at {} ({}/models): {}.\nIs the server running? Fix `base_url` in {} if it lives elsewhere.",
                 card.name,
-                settings.base_url,
-                self.models_url,
+                settings.display_url(),
+                settings.display_url().trim_end_matches('/'),
                 self.scrub(&describe_reqwest(&e)),
                 card.path.display()
             )
@@ -238,7 +278,7 @@ impl OpenAiModel {
                 anyhow::bail!(
                     "model server `{}` at {} refused access (HTTP {}): {hint} (card {})",
                     card.name,
-                    settings.base_url,
+                    settings.display_url(),
                     response.status().as_u16(),
                     card.path.display()
                 )
@@ -372,8 +412,10 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
         .and_then(Value::as_array)
         .and_then(|c| c.first())
         .ok_or_else(|| "server reply has no choices".to_string())?;
-    let content = &choice["message"]["content"];
-    let text = match content {
+    let Some(message) = choice.get("message").filter(|m| m.is_object()) else {
+        return Err("server reply has no message in choices[0]".to_string());
+    };
+    let text = match message.get("content").unwrap_or(&Value::Null) {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
             .iter()
@@ -390,15 +432,34 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
                 .get("completion_tokens")
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
+            reasoning_tokens: u["completion_tokens_details"]["reasoning_tokens"]
+                .as_u64()
+                .unwrap_or(0),
         })
     });
-    let finish_reason = choice["finish_reason"].as_str().map(str::to_string);
-    let message = &choice["message"];
+    let mut finish_reason = choice["finish_reason"].as_str().map(str::to_string);
     let reasoning = ["reasoning_content", "reasoning"]
         .iter()
         .find_map(|k| message[*k].as_str())
         .filter(|r| !r.is_empty())
         .map(str::to_string);
+    let no_content = matches!(message.get("content"), None | Some(Value::Null));
+    if no_content {
+        // A reasoning model that ran out of tokens, a refusal and a tool call are replies;
+        // anything else without content is not an answer and is retried.
+        if message["refusal"].as_str().is_some_and(|r| !r.is_empty()) {
+            finish_reason = Some("refusal".into());
+        } else if message["tool_calls"]
+            .as_array()
+            .is_some_and(|calls| !calls.is_empty())
+        {
+            finish_reason = Some("tool_calls".into());
+        } else if reasoning.is_none() {
+            return Err(
+                "server reply has no answer: choices[0].message.content is null".to_string(),
+            );
+        }
+    }
     Ok(Response {
         text,
         usage,
@@ -406,6 +467,33 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
         finish_reason,
         reasoning,
     })
+}
+
+/// Cuts the answer and reasoning texts to `cap` bytes (at a character boundary) and says so
+/// in `finish_reason`, so a runaway reply cannot fill the journal.
+fn cap_reply(mut reply: Response, cap: usize) -> Response {
+    let mut cut = None;
+    for text in [Some(&mut reply.text), reply.reasoning.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        if text.len() > cap {
+            let original = text.len();
+            let mut end = cap;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            cut = Some(cut.unwrap_or(0).max(original));
+        }
+    }
+    if let Some(original) = cut {
+        reply.finish_reason = Some(format!(
+            "{} (cut by evalkit to max_response_bytes = {cap} of {original} bytes)",
+            reply.finish_reason.as_deref().unwrap_or("unknown")
+        ));
+    }
+    reply
 }
 
 /// The answer text and token counts of a chat-completions reply (see [`parse_reply`]).
@@ -426,7 +514,8 @@ mod tests {
                 "42".into(),
                 Some(Usage {
                     prompt_tokens: 3,
-                    completion_tokens: 1
+                    completion_tokens: 1,
+                    reasoning_tokens: 0,
                 })
             )
         );
@@ -441,7 +530,17 @@ mod tests {
                 .contains("malformed JSON")
         );
         let null = br#"{"choices":[{"message":{"content":null}}]}"#;
-        assert_eq!(parse_completion(null).unwrap().0, "");
+        assert!(parse_completion(null).unwrap_err().contains("null"));
+        let thinking = br#"{"choices":[{"message":{"content":null,"reasoning_content":"hmm"}}]}"#;
+        assert_eq!(
+            parse_reply(thinking).unwrap().reasoning.as_deref(),
+            Some("hmm")
+        );
+        let refused = br#"{"choices":[{"message":{"content":null,"refusal":"no"}}]}"#;
+        assert_eq!(
+            parse_reply(refused).unwrap().finish_reason.as_deref(),
+            Some("refusal")
+        );
     }
 
     #[test]

@@ -146,7 +146,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
     let manifest = match existing {
         Some(mut existing) => {
             existing.sessions.push(session);
-            existing.judge = roles.judge_card.clone();
+            existing.judge = roles.judge_card.as_ref().map(ModelCard::without_secrets);
             existing.data = data_info(&source);
             existing
         }
@@ -155,9 +155,9 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
             run_id: run_id.clone(),
             evalkit_version: crate::VERSION.into(),
             suite: suite_card.clone(),
-            model: model_card.clone(),
+            model: model_card.without_secrets(),
             model_fingerprint: fingerprint,
-            judge: roles.judge_card.clone(),
+            judge: roles.judge_card.as_ref().map(ModelCard::without_secrets),
             strategy: strategy.id(),
             prompt_template: suite_card.prompt.clone(),
             data: data_info(&source),
