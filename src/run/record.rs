@@ -90,6 +90,7 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
         request_hash: outcome_hash(&outcome.calls),
         response,
         extracted: score.as_ref().and_then(|s| s.extracted.clone()),
+        extracted_is_response: false,
         metrics: score.as_ref().map(|s| s.metrics.clone()),
         how: score.as_ref().map(|s| s.how),
         latency_ms,

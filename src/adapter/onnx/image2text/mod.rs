@@ -382,6 +382,7 @@ impl Model for OnnxImage2TextModel {
                 usage: Some(Usage {
                     prompt_tokens: used as u64,
                     completion_tokens: tokens as u64,
+                    reasoning_tokens: 0,
                 }),
                 latency: started.elapsed(),
                 finish_reason: Some(if tokens >= limit { "length" } else { "stop" }.into()),
