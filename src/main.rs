@@ -143,6 +143,17 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         eprintln!("interrupted: answers so far are saved. Resume with:\n  {command}");
         return Ok(ExitCode::from(130));
     }
+    let s = &result.summary;
+    if s.counts.answered == 0 {
+        // A table of zeros is not a result: CI must see it fail.
+        let why = if s.counts.failed > 0 {
+            evalkit::report::summary::describe_failures(s.counts.failed, &s.failures)
+        } else {
+            format!("{} invalid rows (see invalid.jsonl)", s.counts.invalid)
+        };
+        eprintln!("error: no item was answered: {why}");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -71,6 +71,13 @@ pub fn render(s: &Summary) -> String {
         "items: {} total, {} answered, {} failed, {} invalid, {} unparsed, {} pending\n",
         c.total, c.answered, c.failed, c.invalid, c.unparsed, c.pending
     ));
+    if !s.failures.is_empty() {
+        out.push_str(&crate::report::summary::describe_failures(
+            c.failed,
+            &s.failures,
+        ));
+        out.push('\n');
+    }
     let r = &s.requests;
     out.push_str(&format!(
         "requests: {} sent ({} retries, {} from journal, {} failed calls), {:.1}/s, {} prompt + {} completion tokens, {:.1}s wall\n",
