@@ -235,9 +235,10 @@ impl OpenAiModel {
             .read_body(response, cap.saturating_mul(4).saturating_add(1 << 20))
             .await?;
         if !status.is_success() {
+            // `500 Internal Server Error`: the reason phrase helps when failures are counted.
             let message = format!(
                 "HTTP {}: {}",
-                status.as_u16(),
+                status,
                 self.scrub(&String::from_utf8_lossy(&bytes))
             );
             return Err(classify_status(status, message, retry_after));

@@ -18,6 +18,9 @@ pub struct Session {
     pub outcome: Option<String>,
     pub items_selected: u64,
     pub requests_sent: u64,
+    /// The fingerprint of the selected items' data (see `selection.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<String>,
 }
 
 /// Where the data came from.

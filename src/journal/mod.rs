@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod reader;
 pub mod record;
 pub mod scan;
+pub mod selection;
 pub mod summary;
 
 use std::fs::{File, OpenOptions};

@@ -4,6 +4,7 @@
 //! summary from the journal).
 
 pub mod ablate;
+pub mod data_check;
 pub mod decouple;
 pub mod finish;
 pub mod item;
@@ -192,6 +193,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
         scorer.as_ref(),
         finish::Session {
             selected: &drained.selected,
+            data: &drained.data,
             invalid: drained.invalid,
             counters: &roles.context.model.dispatcher.counters,
             interrupted,

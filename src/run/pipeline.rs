@@ -21,6 +21,9 @@ pub struct Drained {
     pub selected: HashSet<String>,
     /// Rows that could not be read.
     pub invalid: u64,
+    /// Each selected item's id and data (gold answers, choice texts), for the selection's
+    /// fingerprint.
+    pub data: Vec<(String, Vec<String>)>,
 }
 
 /// How the pipeline runs.
@@ -74,6 +77,7 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
     let mut drained = Drained {
         selected: HashSet::new(),
         invalid: 0,
+        data: Vec::new(),
     };
     let mut tasks = JoinSet::new();
     let mut rows_seen = 0u64;
@@ -108,6 +112,9 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
             ));
             continue;
         }
+        drained
+            .data
+            .push((item.id.clone(), super::data_check::gold_of(&item)));
         let permit = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,

@@ -122,6 +122,18 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         .join(&run_id);
     let existing = Manifest::read_existing(&dir)?;
     let (journal, loaded) = Journal::open(&dir)?;
+    let same_files = existing.as_ref().is_some_and(|m| {
+        m.data.files == locate::fingerprints(&source)
+            && m.data.format == locate::format_name(source.format)
+    });
+    if !same_files {
+        super::data_check::check(
+            crate::suite::open(suite_card.benchmark, &source)?,
+            opts.limit,
+            &crate::journal::latest(loaded.records.clone()),
+            &dir,
+        )?;
+    }
     roles::preload(
         &roles.context,
         &loaded.records,
@@ -134,6 +146,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         outcome: None,
         items_selected: 0,
         requests_sent: 0,
+        data_fingerprint: None,
     };
     let model_card = &roles.model_card;
     let mut notes = Vec::new();
