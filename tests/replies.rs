@@ -2,7 +2,7 @@
 //! content is null (or which has no message) is a retried failure, not an empty answer; a
 //! reasoning model that ran out of tokens and a refusal are recorded as such; a long answer
 //! is cut to the card's `max_response_bytes` and stored once; a body far over it is not
-//! read. Also: the key and a `base_url` password never reach a file or an output stream,
+//! read; an image over the card's pixel budget is an invalid row, never decoded. Also: the key and a `base_url` password never reach a file or an output stream,
 //! in any encoding a server might echo them in. The server here is a few lines of raw HTTP
 //! so each test can send exactly the bytes it needs.
 
@@ -310,4 +310,92 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// A PNG whose header says `w` x `h` (its pixel data is one empty, invalid chunk: only
+/// the header is ever read when the image is over the budget).
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn crc(bytes: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    0xedb8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (&b"IHDR"[..], {
+            let mut d = w.to_be_bytes().to_vec();
+            d.extend_from_slice(&h.to_be_bytes());
+            d.extend_from_slice(&[8, 0, 0, 0, 0]);
+            d
+        }),
+        (b"IDAT", vec![0x78, 0x9c]),
+        (b"IEND", vec![]),
+    ] {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(&data);
+        png.extend_from_slice(&body);
+        png.extend_from_slice(&crc(&body).to_be_bytes());
+    }
+    png
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn images_over_the_pixel_budget_are_invalid_rows_and_never_decoded() {
+    let server = MockServer::start(MockConfig::fixed("45")).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let test = tmp.path().join("huge/test");
+    std::fs::create_dir_all(test.join("png")).unwrap();
+    std::fs::write(test.join("png/huge.png"), png_header(20_000, 20_000)).unwrap();
+    std::fs::write(
+        test.join("test_human.json"),
+        r#"[{"imgname": "huge.png", "query": "Q?", "label": "45"}]"#,
+    )
+    .unwrap();
+    std::fs::write(test.join("test_augmented.json"), "[]").unwrap();
+    let card = model_card(
+        tmp.path(),
+        "mock",
+        &server.base_url(),
+        "image_max_side = 512\n",
+    );
+    let started = std::time::Instant::now();
+    let out = evalkit_async(
+        tmp.path(),
+        &[
+            "run",
+            "--model",
+            card.to_str().unwrap(),
+            "--suite",
+            "chartqa",
+            "--data",
+            test.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let dir = run_dir(&tmp.path().join("runs"));
+    let s = summary(&dir);
+    eprintln!(
+        "20000 x 20000 PNG refused in {elapsed:?}, peak RSS {} MiB",
+        s["peak_rss_mib"]
+    );
+    assert_eq!(s["counts"]["invalid"], 1, "{s:#}\n{}", stderr(&out));
+    let invalid = std::fs::read_to_string(dir.join("invalid.jsonl")).unwrap();
+    assert!(
+        invalid.contains("20000 x 20000") && invalid.contains("max_image_pixels"),
+        "{invalid}"
+    );
+    assert_eq!(server.stats().answered_total(), 0);
 }

@@ -176,6 +176,9 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
             concurrency: roles.concurrency,
             grace: opts.grace,
             warn: !quiet,
+            pixel_budget: roles
+                .image_max_side
+                .map(|_| roles.model_card.max_image_pixels),
         },
     )
     .await;
