@@ -255,7 +255,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         concurrency: args.concurrency,
         output,
-        grace: Duration::from_secs_f64(args.grace_secs.max(0.0)),
+        grace: grace(args.grace_secs)?,
         command: command.clone(),
         judge: args.judge,
         shared_cache: false,
@@ -282,6 +282,17 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
     if result.interrupted {
         eprintln!("interrupted: answers so far are saved. Resume with:\n  {command}");
         return Ok(ExitCode::from(130));
+    }
+    let s = &result.summary;
+    if s.counts.answered == 0 {
+        // A table of zeros is not a result: CI must see it fail.
+        let why = if s.counts.failed > 0 {
+            evalkit::report::summary::describe_failures(s.counts.failed, &s.failures)
+        } else {
+            format!("{} invalid rows (see invalid.jsonl)", s.counts.invalid)
+        };
+        eprintln!("error: no item was answered: {why}");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -425,6 +436,16 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("report: {}/ablation.{{md,json,html}}", dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--grace-secs` as a duration: a number of seconds from 0 to one day, else an error
+/// (never a panic on `1e300`, `inf` or `nan`).
+fn grace(secs: f64) -> anyhow::Result<Duration> {
+    const MAX: f64 = evalkit::card::model::MAX_SECS;
+    if !(secs.is_finite() && (0.0..=MAX).contains(&secs)) {
+        anyhow::bail!("--grace-secs {secs}: must be a number of seconds from 0 to {MAX} (one day)");
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 fn shell_quote(arg: &str) -> String {

@@ -328,7 +328,13 @@ async fn chartqa_table_scores_each_chart_of_the_official_release() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chartqa/tsv/ChartQA_TEST.tsv");
     let out_dir = tmp.path().join("runs-tsv");
     let out = run(&tsv, &out_dir).await;
-    ok(&out);
+    // No item answered: a failed run for CI, saying why.
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no item was answered: 6 invalid rows"),
+        "{}",
+        stderr(&out)
+    );
     let dir = run_dir(&out_dir);
     let s = summary(&dir);
     assert_eq!(s["counts"]["answered"], 0, "{s:#}");

@@ -31,7 +31,10 @@ async fn run(
         &[],
     )
     .await;
-    ok(&out);
+    // A run where every item failed exits 1, saying why.
+    if out.status.code() != Some(1) || !stderr(&out).contains("no item was answered") {
+        ok(&out);
+    }
     let dir = run_dir(&tmp.path().join("runs"));
     (summary(&dir), predictions(&dir), tmp)
 }
@@ -150,7 +153,13 @@ async fn attempts_are_bounded_and_a_resume_answers_the_failed_items() {
         data.to_str().unwrap(),
         "--quiet",
     ];
-    ok(&evalkit_async(tmp.path(), &args, &[]).await);
+    let failed = evalkit_async(tmp.path(), &args, &[]).await;
+    assert_eq!(failed.status.code(), Some(1), "no item was answered");
+    assert!(
+        stderr(&failed).contains("8 failed: HTTP 500 Internal Server Error (8)"),
+        "{}",
+        stderr(&failed)
+    );
     assert_eq!(server.stats().requests, 24, "8 items x 3 attempts");
     let dir = run_dir(&tmp.path().join("runs"));
     let s = summary(&dir);

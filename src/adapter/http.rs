@@ -29,6 +29,8 @@ pub struct OpenAiModel {
     completions_url: String,
     models_url: String,
     api_key: Option<String>,
+    /// Every form of the key and of a `base_url` password that a server might echo.
+    secrets: Vec<String>,
 }
 
 impl OpenAiModel {
@@ -64,6 +66,12 @@ impl OpenAiModel {
             .tcp_nodelay(true)
             .build()?;
         let base = settings.base_url.trim_end_matches('/');
+        let secrets = super::redact::forms(
+            api_key
+                .iter()
+                .map(String::as_str)
+                .chain(settings.url_password()),
+        );
         Ok(Self {
             card: card.clone(),
             settings: settings.clone(),
@@ -74,6 +82,7 @@ impl OpenAiModel {
             },
             models_url: format!("{base}/models"),
             api_key,
+            secrets,
         })
     }
 
@@ -215,13 +224,44 @@ impl OpenAiModel {
         }
     }
 
-    /// Replaces the API key wherever it appears (servers may echo requests in errors).
+    /// Replaces the API key and a URL password, in every encoded form, wherever they
+    /// appear (servers may echo requests in errors), then cuts the text to 500 characters:
+    /// redacting first, so a key straddling the cut cannot leave a prefix behind.
     fn scrub(&self, text: &str) -> String {
-        let mut out: String = text.chars().take(500).collect();
-        if let Some(key) = &self.api_key {
-            out = out.replace(key.as_str(), "[REDACTED]");
+        let redacted = super::redact::redact(text, &self.secrets);
+        redacted.chars().take(500).collect()
+    }
+
+    /// Reads a reply body of at most `limit` bytes; a longer one is a permanent error
+    /// (the same request would get the same reply).
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        limit: u64,
+    ) -> Result<Vec<u8>, CallError> {
+        let too_long = || {
+            CallError::permanent(format!(
+                "the reply body is over {limit} bytes (4 x max_response_bytes + 1 MiB) and \
+                 was not read; raise max_response_bytes in {} if answers this long are \
+                 expected",
+                self.card.path.display()
+            ))
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_long());
         }
-        out
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| CallError::transient(self.scrub(&describe_reqwest(&e))))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_long());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     async fn send(&self, request: &Request) -> Result<Response, CallError> {
@@ -236,14 +276,15 @@ impl OpenAiModel {
             .map_err(|e| CallError::transient(self.scrub(&describe_reqwest(&e))))?;
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::transient(self.scrub(&describe_reqwest(&e))))?;
+        let cap = self.card.max_response_bytes;
+        let bytes = self
+            .read_body(response, cap.saturating_mul(4).saturating_add(1 << 20))
+            .await?;
         if !status.is_success() {
+            // `500 Internal Server Error`: the reason phrase helps when failures are counted.
             let message = format!(
                 "HTTP {}: {}",
-                status.as_u16(),
+                status,
                 self.scrub(&String::from_utf8_lossy(&bytes))
             );
             return Err(classify_status(status, message, retry_after));
@@ -254,13 +295,11 @@ impl OpenAiModel {
             // the tokenizer puts before the next word; the answer is what follows it.
             reply.text = reply.text.trim_start().to_string();
         }
-        Ok(split_reasoning(
-            Response {
-                latency: started.elapsed(),
-                ..reply
-            },
-            &self.settings.reasoning_tags,
-        ))
+        let reply = split_reasoning(reply, &self.settings.reasoning_tags);
+        Ok(Response {
+            latency: started.elapsed(),
+            ..cap_reply(reply, cap as usize)
+        })
     }
 
     async fn check_reachable(&self) -> anyhow::Result<()> {
@@ -268,10 +307,10 @@ impl OpenAiModel {
         let settings = &self.settings;
         let response = self.client.get(&self.models_url).send().await.map_err(|e| {
             anyhow::anyhow!(
-                "cannot reach model server `{}` at {} ({}): {}.\nIs the server running? Fix `base_url` in {} if it lives elsewhere.",
+                "cannot reach model server `{}` at {} ({}/models): {}.\nIs the server running? Fix `base_url` in {} if it lives elsewhere.",
                 card.name,
-                settings.base_url,
-                self.models_url,
+                settings.display_url(),
+                settings.display_url().trim_end_matches('/'),
                 self.scrub(&describe_reqwest(&e)),
                 card.path.display()
             )
@@ -292,7 +331,7 @@ impl OpenAiModel {
                 anyhow::bail!(
                     "model server `{}` at {} refused access (HTTP {}): {hint} (card {})",
                     card.name,
-                    settings.base_url,
+                    settings.display_url(),
                     response.status().as_u16(),
                     card.path.display()
                 )
@@ -410,7 +449,10 @@ fn classify_status(
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        // Capped before converting, so `Retry-After: 1e300` cannot panic (the scheduler
+        // caps the wait further).
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(crate::card::model::MAX_SECS)));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
@@ -451,11 +493,19 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
         .and_then(|c| c.first())
         .ok_or_else(|| "server reply has no choices".to_string())?;
     // `/completions` replies carry `text` where chat replies carry `message.content`.
-    let content = match choice.get("text") {
-        Some(text) if choice.get("message").is_none() => text,
-        _ => &choice["message"]["content"],
+    let completion;
+    let message = match (
+        choice.get("message").filter(|m| m.is_object()),
+        choice.get("text"),
+    ) {
+        (Some(message), _) => message,
+        (None, Some(text)) => {
+            completion = serde_json::json!({ "content": text });
+            &completion
+        }
+        (None, None) => return Err("server reply has no message in choices[0]".to_string()),
     };
-    let text = match content {
+    let text = match message.get("content").unwrap_or(&Value::Null) {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
             .iter()
@@ -472,15 +522,34 @@ pub fn parse_reply(bytes: &[u8]) -> Result<Response, String> {
                 .get("completion_tokens")
                 .and_then(Value::as_u64)
                 .unwrap_or(0),
+            reasoning_tokens: u["completion_tokens_details"]["reasoning_tokens"]
+                .as_u64()
+                .unwrap_or(0),
         })
     });
-    let finish_reason = choice["finish_reason"].as_str().map(str::to_string);
-    let message = &choice["message"];
+    let mut finish_reason = choice["finish_reason"].as_str().map(str::to_string);
     let reasoning = ["reasoning_content", "reasoning"]
         .iter()
         .find_map(|k| message[*k].as_str())
         .filter(|r| !r.is_empty())
         .map(str::to_string);
+    let no_content = matches!(message.get("content"), None | Some(Value::Null));
+    if no_content {
+        // A reasoning model that ran out of tokens, a refusal and a tool call are replies;
+        // anything else without content is not an answer and is retried.
+        if message["refusal"].as_str().is_some_and(|r| !r.is_empty()) {
+            finish_reason = Some("refusal".into());
+        } else if message["tool_calls"]
+            .as_array()
+            .is_some_and(|calls| !calls.is_empty())
+        {
+            finish_reason = Some("tool_calls".into());
+        } else if reasoning.is_none() {
+            return Err(
+                "server reply has no answer: choices[0].message.content is null".to_string(),
+            );
+        }
+    }
     Ok(Response {
         text,
         usage,
@@ -526,6 +595,33 @@ pub fn split_reasoning(mut reply: Response, tags: &[String]) -> Response {
 
 /// The finish reason of a reply whose thinking never closed.
 pub const REASONING_UNCLOSED: &str = "reasoning_unclosed";
+
+/// Cuts the answer and reasoning texts to `cap` bytes (at a character boundary) and says so
+/// in `finish_reason`, so a runaway reply cannot fill the journal.
+fn cap_reply(mut reply: Response, cap: usize) -> Response {
+    let mut cut = None;
+    for text in [Some(&mut reply.text), reply.reasoning.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        if text.len() > cap {
+            let original = text.len();
+            let mut end = cap;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            cut = Some(cut.unwrap_or(0).max(original));
+        }
+    }
+    if let Some(original) = cut {
+        reply.finish_reason = Some(format!(
+            "{} (cut by evalkit to max_response_bytes = {cap} of {original} bytes)",
+            reply.finish_reason.as_deref().unwrap_or("unknown")
+        ));
+    }
+    reply
+}
 
 /// The answer text and token counts of a chat-completions reply (see [`parse_reply`]).
 pub fn parse_completion(bytes: &[u8]) -> Result<(String, Option<Usage>), String> {
@@ -576,7 +672,8 @@ mod tests {
                 "42".into(),
                 Some(Usage {
                     prompt_tokens: 3,
-                    completion_tokens: 1
+                    completion_tokens: 1,
+                    reasoning_tokens: 0,
                 })
             )
         );
@@ -591,7 +688,17 @@ mod tests {
                 .contains("malformed JSON")
         );
         let null = br#"{"choices":[{"message":{"content":null}}]}"#;
-        assert_eq!(parse_completion(null).unwrap().0, "");
+        assert!(parse_completion(null).unwrap_err().contains("null"));
+        let thinking = br#"{"choices":[{"message":{"content":null,"reasoning_content":"hmm"}}]}"#;
+        assert_eq!(
+            parse_reply(thinking).unwrap().reasoning.as_deref(),
+            Some("hmm")
+        );
+        let refused = br#"{"choices":[{"message":{"content":null,"refusal":"no"}}]}"#;
+        assert_eq!(
+            parse_reply(refused).unwrap().finish_reason.as_deref(),
+            Some("refusal")
+        );
     }
 
     #[test]
@@ -686,6 +793,8 @@ mod tests {
             HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
         );
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("1e300"));
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(86_400)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
     }

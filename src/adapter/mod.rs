@@ -4,6 +4,7 @@
 pub mod factory;
 pub mod http;
 pub mod onnx;
+pub mod redact;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -201,6 +202,14 @@ impl Request {
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Of the completion tokens, those spent reasoning, where the server reports them
+    /// (`usage.completion_tokens_details.reasoning_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub reasoning_tokens: u64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A model's answer to one request.

@@ -117,7 +117,7 @@ impl AdapterSettings {
     /// What `evalkit list` says about the model: where it is reached or read from.
     pub fn summary(&self) -> String {
         match self {
-            AdapterSettings::Openai(s) => format!("{} at {}", s.model, s.base_url),
+            AdapterSettings::Openai(s) => format!("{} at {}", s.model, s.display_url()),
             AdapterSettings::OnnxOcr(s) | AdapterSettings::OnnxImage2text(s) => format!(
                 "{} in {}",
                 self.kind().name(),
@@ -180,6 +180,31 @@ impl Endpoint {
     }
 }
 
+/// The userinfo of a URL (`user:pass` in `http://user:pass@host/...`) and its byte offset.
+fn url_userinfo(url: &str) -> Option<(&str, usize)> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some((&rest[..at], start))
+}
+
+/// A URL with the password of its userinfo replaced by `[REDACTED]`, so it can be written
+/// to a manifest or a message (`http://user:[REDACTED]@host/v1`).
+pub fn redact_url_password(url: &str) -> String {
+    match url_userinfo(url) {
+        Some((userinfo, start)) => match userinfo.split_once(':') {
+            Some((user, password)) if !password.is_empty() => format!(
+                "{}{user}:[REDACTED]{}",
+                &url[..start],
+                &url[start + userinfo.len()..]
+            ),
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
 fn default_api_key_env() -> String {
     "OPENAI_API_KEY".into()
 }
@@ -190,6 +215,18 @@ pub fn default_reasoning_tags() -> Vec<String> {
 }
 
 impl OpenaiSettings {
+    /// `base_url` as it may be shown or stored: a password in it replaced.
+    pub fn display_url(&self) -> String {
+        redact_url_password(&self.base_url)
+    }
+
+    /// The password in `base_url` (`http://user:PASSWORD@host`), if any.
+    pub fn url_password(&self) -> Option<&str> {
+        let (userinfo, _) = url_userinfo(&self.base_url)?;
+        let (_, password) = userinfo.split_once(':')?;
+        (!password.is_empty()).then_some(password)
+    }
+
     pub const FIELDS: &'static [&'static str] = &[
         "base_url",
         "model",
@@ -207,7 +244,7 @@ impl OpenaiSettings {
                 p,
                 "base_url",
                 "must start with http:// or https://",
-                format!("{:?}", self.base_url),
+                format!("{:?}", redact_url_password(&self.base_url)),
             ));
         }
         if self.model.trim().is_empty() {

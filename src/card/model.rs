@@ -78,6 +78,15 @@ pub struct ModelCard {
     /// PNG). Unset: images are sent exactly as stored.
     #[serde(default)]
     pub image_max_side: Option<u32>,
+    /// The longest answer text (and reasoning text) kept from one reply, in bytes; longer
+    /// text is cut (at a character boundary) and the cut recorded in the call's
+    /// `finish_reason`. A reply body over 4x this plus 1 MiB is not read at all.
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: u64,
+    /// With `image_max_side`, images over this many pixels (width x height, read from the
+    /// header) are not decoded: their rows are invalid, with the reason.
+    #[serde(default = "default_max_image_pixels")]
+    pub max_image_pixels: u64,
     /// Where the card was read from (not part of the TOML): a file, or
     /// `<shipped>/adapters/NAME.toml` for a card built into evalkit.
     #[serde(skip)]
@@ -100,6 +109,8 @@ pub const SHARED_FIELDS: &[&str] = &[
     "max_backoff_secs",
     "content",
     "image_max_side",
+    "max_response_bytes",
+    "max_image_pixels",
 ];
 
 fn default_concurrency() -> usize {
@@ -116,6 +127,14 @@ fn default_backoff() -> f64 {
 }
 fn default_max_backoff() -> f64 {
     60.0
+}
+/// 1 MiB of answer text.
+pub fn default_max_response_bytes() -> u64 {
+    1 << 20
+}
+/// 64 megapixels (8000 x 8000), about 256 MB decoded as RGBA.
+pub fn default_max_image_pixels() -> u64 {
+    64_000_000
 }
 fn default_content() -> ContentMode {
     ContentMode::Parts
@@ -153,6 +172,15 @@ impl ModelCard {
     /// `batches x batch_size`; every other kind takes `batches`.
     pub fn requests_in_flight(&self, batches: usize) -> usize {
         batches.saturating_mul(self.adapter.requests_per_call())
+    }
+
+    /// The card as it may be written to a manifest: a password in `base_url` replaced.
+    pub fn without_secrets(&self) -> ModelCard {
+        let mut card = self.clone();
+        if let AdapterSettings::Openai(s) = &mut card.adapter {
+            s.base_url = s.display_url();
+        }
+        card
     }
 
     /// The per-request timeout (`timeout_secs`), never a panic on an unchecked value.
@@ -268,6 +296,22 @@ impl ModelCard {
                 "image_max_side",
                 "must be positive (leave it out to send images as stored)",
                 0,
+            ));
+        }
+        if !(1..=(1 << 30)).contains(&self.max_response_bytes) {
+            return Err(field_error(
+                p,
+                "max_response_bytes",
+                "must be between 1 and 1073741824 (1 GiB)",
+                self.max_response_bytes,
+            ));
+        }
+        if !(1..=1_000_000_000).contains(&self.max_image_pixels) {
+            return Err(field_error(
+                p,
+                "max_image_pixels",
+                "must be between 1 and 1000000000",
+                self.max_image_pixels,
             ));
         }
         if self.content == ContentMode::Text && self.kind() != ModelKind::Openai {

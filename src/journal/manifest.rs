@@ -18,6 +18,9 @@ pub struct Session {
     pub outcome: Option<String>,
     pub items_selected: u64,
     pub requests_sent: u64,
+    /// The fingerprint of the selected items' data (see `selection.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fingerprint: Option<String>,
 }
 
 /// Where the data came from.
@@ -66,6 +69,24 @@ impl Manifest {
         })?;
         serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{} is not a valid manifest: {e}", path.display()))
+    }
+
+    /// The manifest of a run directory that may be new: None when there is none yet. One
+    /// that exists but cannot be read is an error, never a reason to start a new history
+    /// over the old one (it holds every session of the run).
+    pub fn read_existing(dir: &Path) -> anyhow::Result<Option<Manifest>> {
+        let path = dir.join(super::MANIFEST);
+        if !path.exists() {
+            return Ok(None);
+        }
+        Self::read(dir).map(Some).map_err(|e| {
+            e.context(format!(
+                "refusing to replace {} (it holds the run's session history): repair it, \
+                 move it away to start a new history in this directory, or give the run \
+                 another --out",
+                path.display()
+            ))
+        })
     }
 
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {

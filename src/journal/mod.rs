@@ -3,13 +3,16 @@
 //!
 //! Each prediction is one JSON line written with a single `write` on an `O_APPEND` file,
 //! so a killed process loses at most the line being written. On open, a torn last line is
-//! cut off and reported, never fatal; the latest line for an item wins.
+//! cut off and reported, never fatal; the latest line for an item wins. One process at a
+//! time writes a run directory ([`lock`]).
 
 pub mod items;
+pub mod lock;
 pub mod manifest;
 pub mod reader;
 pub mod record;
 pub mod scan;
+pub mod selection;
 pub mod summary;
 
 use std::fs::{File, OpenOptions};
@@ -52,6 +55,8 @@ pub struct Journal {
     invalid: Mutex<File>,
     /// Opened on the first call line.
     calls: Mutex<Option<File>>,
+    /// This process's exclusive hold on the directory, for as long as the journal is open.
+    _lock: lock::RunLock,
 }
 
 impl Journal {
@@ -63,6 +68,8 @@ impl Journal {
                 dir.display()
             )
         })?;
+        // Before anything is read or repaired: one `evalkit run` per directory.
+        let run_lock = lock::RunLock::acquire(dir)?;
         let path = dir.join(PREDICTIONS);
         let loaded = if path.exists() {
             recover(&path)?
@@ -92,6 +99,7 @@ impl Journal {
                 predictions: Mutex::new(predictions),
                 invalid: Mutex::new(invalid),
                 calls: Mutex::new(None),
+                _lock: run_lock,
             },
             loaded,
         ))

@@ -6,6 +6,10 @@
 //! directory unusable (no manifest, a manifest or journal that cannot be read) is an
 //! error naming the file and the fix.
 //!
+//! Records are those of the items the last session selected (`selection.json`), so a
+//! report shows exactly the run it belongs to; [`RunDir::selection_note`] says when
+//! others were left out.
+//!
 //! Reading never writes: a torn last line is skipped here and cut off only when `evalkit
 //! run` reopens the journal for appending (`Journal::open`).
 
@@ -31,6 +35,9 @@ pub struct RunDir {
     /// (then [`Skipped::summary`] says why).
     pub summary: Option<Summary>,
     pub skipped: Skipped,
+    /// Journaled items left out because the last session did not select them (see
+    /// `selection.json`): `--limit`/`--sample` changed, or the data shrank.
+    pub unselected: usize,
 }
 
 /// An unreadable line: its 1-based number and the parse error.
@@ -101,7 +108,14 @@ impl RunDir {
     pub fn open(dir: &Path) -> anyhow::Result<RunDir> {
         check_is_run_dir(dir)?;
         let manifest = Manifest::read(dir)?;
-        let (records, mut skipped) = latest_records(dir)?;
+        let (mut records, mut skipped) = latest_records(dir)?;
+        let mut unselected = 0;
+        if let Some(selection) = super::selection::Selection::read(dir) {
+            let ids = selection.id_set();
+            let before = records.len();
+            records.retain(|r| ids.contains(&r.id));
+            unselected = before - records.len();
+        }
         let (invalid, invalid_lines) = read_invalid(dir)?;
         skipped.invalid_lines = invalid_lines;
         let summary = match read_summary(dir) {
@@ -118,6 +132,19 @@ impl RunDir {
             invalid,
             summary,
             skipped,
+            unselected,
+        })
+    }
+
+    /// What a report says when the journal holds items the last session did not select.
+    pub fn selection_note(&self) -> Option<String> {
+        (self.unselected > 0).then(|| {
+            format!(
+                "showing the {} items the last session selected; the journal also holds {} \
+                 items earlier sessions selected (another --limit, --sample or data)",
+                self.records.len(),
+                self.unselected
+            )
         })
     }
 

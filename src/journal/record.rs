@@ -64,8 +64,13 @@ pub struct ItemRecord {
     pub request_hash: String,
     /// The raw response text.
     pub response: Option<String>,
-    /// What the scorer extracted from the response.
+    /// What the scorer extracted from the response. Left out of the file when it is the
+    /// whole response (`extracted_is_response`); readers get it back either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extracted: Option<String>,
+    /// The extracted answer is the response itself: stored once, as `response`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extracted_is_response: bool,
     /// Per-item metrics in [0, 1]; absent for failed items (which count as 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<BTreeMap<String, f64>>,
@@ -119,6 +124,7 @@ impl ItemRecord {
         let decision =
             crate::score::decide::decide_stored(scorer, &self.gold(), text, self.judge.as_ref());
         self.extracted = decision.score.extracted;
+        self.extracted_is_response = false;
         self.metrics = Some(decision.score.metrics);
         self.how = Some(decision.score.how);
     }
@@ -131,6 +137,11 @@ impl ItemRecord {
         let Some(response) = &self.response else {
             return;
         };
+        // Only worth it for long answers: a short one stays readable in the line.
+        if response.len() > 64 && self.extracted.as_ref() == Some(response) {
+            self.extracted = None;
+            self.extracted_is_response = true;
+        }
         for call in &mut self.calls {
             if call.response.as_ref() == Some(response) {
                 call.response = None;
@@ -141,6 +152,9 @@ impl ItemRecord {
 
     /// Undoes [`compact`](Self::compact) after reading.
     pub fn expand(&mut self) {
+        if self.extracted_is_response && self.extracted.is_none() {
+            self.extracted = self.response.clone();
+        }
         for call in &mut self.calls {
             if call.is_answer && call.response.is_none() {
                 call.response = self.response.clone();

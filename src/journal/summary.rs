@@ -82,6 +82,10 @@ pub struct Summary {
     /// What the items cost, by role, counted from the journal (every session).
     #[serde(default)]
     pub cost: Cost,
+    /// Why items failed: the most common reasons first, with their counts (absent when
+    /// no item failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureReason>,
     /// The judge model card's name, when a judge decided unresolved answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
@@ -92,6 +96,15 @@ pub struct Summary {
 
 impl Summary {
     pub const SCHEMA: &'static str = "evalkit.summary/1";
+}
+
+/// One reason items failed, and how many.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FailureReason {
+    /// The last error, without its attempt count and the server's body
+    /// (`HTTP 500 Internal Server Error`, `timed out after 120.0s`).
+    pub reason: String,
+    pub count: u64,
 }
 
 /// Calls of one role.

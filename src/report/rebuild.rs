@@ -17,6 +17,7 @@ pub fn rebuild(dir: &Path, rescore: bool) -> anyhow::Result<Summary> {
 
 /// Rebuilds (and with `rescore`, rescores and rewrites) an opened run's summary.
 pub fn rebuild_run(run: RunDir, rescore: bool) -> anyhow::Result<Summary> {
+    let note = run.selection_note();
     let RunDir {
         path,
         manifest,
@@ -41,7 +42,7 @@ pub fn rebuild_run(run: RunDir, rescore: bool) -> anyhow::Result<Summary> {
             ..Requests::default()
         });
     let metric_names = scorer.metric_names();
-    let summary = summary::build(
+    let mut summary = summary::build(
         &records,
         summary::Context {
             manifest: &manifest,
@@ -59,6 +60,7 @@ pub fn rebuild_run(run: RunDir, rescore: bool) -> anyhow::Result<Summary> {
             finished_at: session.and_then(|s| s.finished_at.clone()),
         },
     );
+    summary.notes.extend(note);
     if rescore {
         ExportManager::new()
             .add(

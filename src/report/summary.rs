@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::journal::summary::{Counts, DecidedBy, Requests, Summary};
+pub use crate::journal::summary::{Counts, DecidedBy, FailureReason, Requests, Summary};
 use crate::journal::{ItemRecord, Manifest, Status};
 use crate::score::How;
 use crate::score::aggregate::{self, Scored};
@@ -109,6 +109,7 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             .collect(),
         judge: m.judge.as_ref().map(|j| j.name.clone()),
         cost: super::cost::of(records),
+        failures: failure_reasons(records),
         complete: counts.pending == 0,
         scores,
         counts,
@@ -123,5 +124,72 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             .unwrap_or_default(),
         finished_at: ctx.finished_at,
         notes: m.notes.clone(),
+    }
+}
+
+/// At most this many failure reasons are listed; the rest are counted as `other`.
+const MAX_REASONS: usize = 8;
+
+/// Why the failed items failed, most common first (ties by reason).
+pub fn failure_reasons(records: &[ItemRecord]) -> Vec<FailureReason> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.status == Status::Failed) {
+        *counts
+            .entry(reason(r.error.as_deref().unwrap_or("no error recorded")))
+            .or_default() += 1;
+    }
+    let mut reasons: Vec<FailureReason> = counts
+        .into_iter()
+        .map(|(reason, count)| FailureReason { reason, count })
+        .collect();
+    reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+    if reasons.len() > MAX_REASONS {
+        let other: u64 = reasons[MAX_REASONS - 1..].iter().map(|r| r.count).sum();
+        reasons.truncate(MAX_REASONS - 1);
+        reasons.push(FailureReason {
+            reason: "other".into(),
+            count: other,
+        });
+    }
+    reasons
+}
+
+/// An error as a reason to group by: no attempt count, no server body, at most 120
+/// characters.
+fn reason(error: &str) -> String {
+    let error = match error.strip_prefix("gave up after ") {
+        Some(rest) => rest.split_once(": ").map_or(rest, |(_, e)| e),
+        None => error,
+    };
+    let error = if error.starts_with("HTTP ") {
+        error.split_once(':').map_or(error, |(status, _)| status)
+    } else {
+        error
+    };
+    let short: String = error.chars().take(120).collect();
+    short.trim().to_string()
+}
+
+/// "400 failed: HTTP 500 Internal Server Error (400)": the reasons on one line.
+pub fn describe_failures(failed: u64, reasons: &[FailureReason]) -> String {
+    let list: Vec<String> = reasons
+        .iter()
+        .map(|r| format!("{} ({})", r.reason, r.count))
+        .collect();
+    format!("{failed} failed: {}", list.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_drop_attempts_and_bodies() {
+        assert_eq!(
+            reason("gave up after 3 attempts: HTTP 500 Internal Server Error: {\"error\": 1}"),
+            "HTTP 500 Internal Server Error"
+        );
+        assert_eq!(reason("timed out after 5.0s"), "timed out after 5.0s");
+        assert_eq!(reason(&"x".repeat(500)).len(), 120);
     }
 }

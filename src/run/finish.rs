@@ -14,6 +14,8 @@ use crate::score::Scorer;
 /// What the session did, for the summary and the manifest.
 pub struct Session<'a> {
     pub selected: &'a HashSet<String>,
+    /// Each selected item's id and gold data (see `journal::selection`).
+    pub data: &'a [(String, Vec<String>)],
     pub invalid: u64,
     pub counters: &'a Counters,
     pub interrupted: bool,
@@ -51,7 +53,14 @@ pub fn finish(
         (None, true) => "interrupted".to_string(),
         (None, false) => "completed".to_string(),
     };
+    let selection = crate::journal::selection::Selection::of(
+        session
+            .data
+            .iter()
+            .map(|(id, gold)| (id.as_str(), gold.iter().map(String::as_str).collect())),
+    );
     if let Some(last) = manifest.sessions.last_mut() {
+        last.data_fingerprint = Some(selection.fingerprint.clone());
         last.finished_at = Some(finished_at.clone());
         last.outcome = Some(outcome);
         last.items_selected = session.selected.len() as u64;
@@ -80,6 +89,7 @@ pub fn finish(
         return Ok(summary);
     }
     manifest.write(dir)?;
+    selection.write(dir)?;
     let json = crate::report::Exporter::serialize(
         &crate::report::export::json::JsonExporter,
         std::slice::from_ref(&summary),

@@ -4,6 +4,7 @@
 //! summary from the journal).
 
 pub mod ablate;
+pub mod data_check;
 pub mod decouple;
 pub mod finish;
 pub mod group;
@@ -76,6 +77,54 @@ pub struct RunResult {
     pub interrupted: bool,
 }
 
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (what `kill`, Docker, Kubernetes and Slurm
+/// send): both stop the run the same way. False if no handler could be installed.
+async fn stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                r = tokio::signal::ctrl_c() => r.is_ok(),
+                _ = term.recv() => true,
+            },
+            Err(_) => tokio::signal::ctrl_c().await.is_ok(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// One line per repair of the journal made on opening it, and per line skipped.
+fn journal_repairs(dir: &std::path::Path, loaded: &crate::journal::Loaded) -> Vec<String> {
+    let path = dir.join(crate::journal::PREDICTIONS);
+    let mut out = Vec::new();
+    if loaded.torn_bytes > 0 {
+        out.push(format!(
+            "journal {}: cut off a torn last line ({} bytes) left by an interrupted write; \
+             that item is answered again",
+            path.display(),
+            loaded.torn_bytes
+        ));
+    }
+    for (line, err) in loaded.bad_lines.iter().take(5) {
+        out.push(format!(
+            "journal {}: skipped unreadable line {line}: {err}",
+            path.display()
+        ));
+    }
+    if loaded.bad_lines.len() > 5 {
+        out.push(format!(
+            "journal {}: skipped {} more unreadable lines",
+            path.display(),
+            loaded.bad_lines.len() - 5
+        ));
+    }
+    out
+}
+
 /// Runs an evaluation end to end.
 pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
     let started = Instant::now();
@@ -91,22 +140,16 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
     } = setup::prepare(&opts).await?;
     let quiet = opts.output != Output::Normal;
     let progress = Arc::new(Progress::new(!quiet, opts.progress_label.clone()));
-    if !quiet {
-        if loaded.torn_bytes > 0 {
-            progress.println(&format!(
-                "journal: dropped a torn last line ({} bytes) left by an interrupted write",
-                loaded.torn_bytes
-            ));
-        }
-        for (line, err) in loaded.bad_lines.iter().take(5) {
-            progress.println(&format!("journal: skipped unreadable line {line}: {err}"));
-        }
+    // Shown in every output mode (on stderr): a repaired or skipped journal line is
+    // never silent.
+    for line in journal_repairs(journal.dir(), &loaded) {
+        progress.println(&line);
     }
     let interrupted = Arc::new(AtomicBool::new(false));
     {
         let (cancel, interrupted) = (cancel.clone(), interrupted.clone());
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if stop_signal().await {
                 interrupted.store(true, Ordering::SeqCst);
                 cancel.cancel();
             }
@@ -136,6 +179,9 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
             concurrency: roles.concurrency,
             grace: opts.grace,
             warn: !quiet,
+            pixel_budget: roles
+                .image_max_side
+                .map(|_| roles.model_card.max_image_pixels),
         },
     )
     .await;
@@ -153,6 +199,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
         scorer.as_ref(),
         finish::Session {
             selected: &drained.selected,
+            data: &drained.data,
             invalid: drained.invalid,
             counters: &roles.context.model.dispatcher.counters,
             interrupted,

@@ -21,6 +21,9 @@ pub struct Drained {
     pub selected: HashSet<String>,
     /// Rows that could not be read.
     pub invalid: u64,
+    /// Each selected item's id and data (gold answers, choice texts), for the selection's
+    /// fingerprint.
+    pub data: Vec<(String, Vec<String>)>,
 }
 
 /// How the pipeline runs.
@@ -33,6 +36,9 @@ pub struct Settings {
     pub grace: Duration,
     /// Print per-row warnings.
     pub warn: bool,
+    /// When images are decoded (to resize them), the most pixels one may have; larger
+    /// ones make their row invalid before anything is decoded.
+    pub pixel_budget: Option<u64>,
 }
 
 /// Streams every item through `step` and waits for them.
@@ -42,6 +48,7 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
         concurrency,
         grace,
         warn,
+        pixel_budget,
     } = settings;
     let warn = |line: String| {
         if warn {
@@ -74,6 +81,7 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
     let mut drained = Drained {
         selected: HashSet::new(),
         invalid: 0,
+        data: Vec::new(),
     };
     let mut tasks = JoinSet::new();
     let mut rows_seen = 0u64;
@@ -85,7 +93,7 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
         };
         rows_seen += 1;
         step.progress.grow_to(rows_seen);
-        let item = match row {
+        let item = match row.and_then(|item| within_budget(item, pixel_budget)) {
             Ok(item) => item,
             Err(bad) => {
                 drained.invalid += 1;
@@ -108,6 +116,9 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
             ));
             continue;
         }
+        drained
+            .data
+            .push((item.id.clone(), super::data_check::gold_of(&item)));
         let permit = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
@@ -134,4 +145,30 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
     }
     let _ = reader.await;
     drained
+}
+
+/// The item, or an invalid row when one of its images is over `budget` pixels (read from
+/// the image's header: nothing is decoded).
+fn within_budget(item: crate::suite::Item, budget: Option<u64>) -> LoadResult {
+    let Some(budget) = budget else {
+        return Ok(item);
+    };
+    for image in &item.images {
+        let reader = image::ImageReader::new(std::io::Cursor::new(&image.bytes[..]))
+            .with_guessed_format()
+            .ok();
+        if let Some(Ok((w, h))) = reader.map(|r| r.into_dimensions())
+            && u64::from(w) * u64::from(h) > budget
+        {
+            return Err(crate::suite::InvalidRow {
+                source: item.source.clone(),
+                reason: format!(
+                    "image of {w} x {h} pixels is over the model card's max_image_pixels \
+                     ({budget}); it would have to be decoded to resize it (image_max_side). \
+                     Raise max_image_pixels if it is meant to be sent"
+                ),
+            });
+        }
+    }
+    Ok(item)
 }

@@ -117,6 +117,7 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
         request_hash: outcome_hash(&outcome.calls),
         response,
         extracted: score.as_ref().and_then(|s| s.extracted.clone()),
+        extracted_is_response: false,
         metrics: score.as_ref().map(|s| s.metrics.clone()),
         how: score.as_ref().map(|s| s.how),
         latency_ms,
@@ -142,7 +143,9 @@ pub fn build(item: &Item, outcome: &Outcome, judged: Option<Decision>) -> ItemRe
 }
 
 /// True when a new record says nothing the previous one did not: every call (the judge's
-/// too) came from the journal and the previous record is the same answered outcome.
+/// too) came from the journal and the previous record is the same answered outcome, with
+/// the same breakdown fields and gold (a resume from another format of the data may bring
+/// fields the first lacked: breakdowns come from the data of the current session).
 pub fn unchanged(previous: Option<&ItemRecord>, new: &ItemRecord, outcome: &Outcome) -> bool {
     let Some(prev) = previous else { return false };
     outcome.calls.iter().all(|c| c.outcome.cached)
@@ -153,4 +156,7 @@ pub fn unchanged(previous: Option<&ItemRecord>, new: &ItemRecord, outcome: &Outc
         && prev.request_hash == new.request_hash
         && prev.metrics == new.metrics
         && prev.order == new.order
+        && prev.fields == new.fields
+        && prev.split == new.split
+        && prev.gold == new.gold
 }

@@ -126,11 +126,11 @@ fn dispatcher(
             tokens_per_minute: card.tokens_per_minute,
             retry: RetryPolicy {
                 max_attempts: card.max_attempts,
-                base_delay: Duration::from_secs_f64(card.backoff_secs),
-                max_delay: Duration::from_secs_f64(card.max_backoff_secs),
+                base_delay: card.backoff(),
+                max_delay: card.max_backoff(),
             },
             // The adapter enforces the card's timeout; this is the backstop.
-            timeout: Duration::from_secs_f64(card.timeout_secs + 5.0),
+            timeout: card.timeout() + Duration::from_secs(5),
         },
         cancel.clone(),
     )

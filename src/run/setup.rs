@@ -129,7 +129,20 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         .join(dir_name(&suite_card.name))
         .join(dir_name(&run_name))
         .join(&run_id);
+    let existing = Manifest::read_existing(&dir)?;
     let (journal, loaded) = Journal::open(&dir)?;
+    let same_files = existing.as_ref().is_some_and(|m| {
+        m.data.files == locate::fingerprints(&source)
+            && m.data.format == locate::format_name(source.format)
+    });
+    if !same_files {
+        super::data_check::check(
+            crate::suite::open(suite_card.benchmark, &source)?,
+            opts.limit,
+            &crate::journal::latest(loaded.records.clone()),
+            &dir,
+        )?;
+    }
     roles::preload(
         &roles.context,
         &loaded.records,
@@ -142,6 +155,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         outcome: None,
         items_selected: 0,
         requests_sent: 0,
+        data_fingerprint: None,
     };
     let model_card = &roles.model_card;
     let mut notes = Vec::new();
@@ -151,21 +165,21 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
             model_card.path.display()
         ));
     }
-    let manifest = match Manifest::read(&dir) {
-        Ok(mut existing) => {
+    let manifest = match existing {
+        Some(mut existing) => {
             existing.sessions.push(session);
-            existing.judge = roles.judge_card.clone();
+            existing.judge = roles.judge_card.as_ref().map(ModelCard::without_secrets);
             existing.data = data_info(&source);
             existing
         }
-        Err(_) => Manifest {
+        None => Manifest {
             schema: Manifest::SCHEMA.into(),
             run_id: run_id.clone(),
             evalkit_version: crate::VERSION.into(),
             suite: suite_card.clone(),
-            model: model_card.clone(),
+            model: model_card.without_secrets(),
             model_fingerprint: fingerprint,
-            judge: roles.judge_card.clone(),
+            judge: roles.judge_card.as_ref().map(ModelCard::without_secrets),
             strategy: strategy.id(),
             prompt_template: suite_card.prompt.clone(),
             data: data_info(&source),

@@ -174,6 +174,7 @@ pub(crate) mod tests {
             format_followed: None,
             trace: None,
             truncated: None,
+            extracted_is_response: false,
             at: String::new(),
         }
     }

@@ -84,6 +84,13 @@ pub fn render(s: &Summary) -> String {
             String::new()
         }
     ));
+    if !s.failures.is_empty() {
+        out.push_str(&crate::report::summary::describe_failures(
+            c.failed,
+            &s.failures,
+        ));
+        out.push('\n');
+    }
     let r = &s.requests;
     out.push_str(&format!(
         "requests: {} sent ({} retries, {} from journal, {} failed calls), {:.1}/s, {} prompt + {} completion tokens, {:.1}s wall\n",

@@ -382,6 +382,7 @@ impl Model for OnnxImage2TextModel {
                 usage: Some(Usage {
                     prompt_tokens: used as u64,
                     completion_tokens: tokens as u64,
+                    reasoning_tokens: 0,
                 }),
                 latency: started.elapsed(),
                 // Not reported: a local model that reaches its token limit has produced what
