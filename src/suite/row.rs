@@ -278,13 +278,45 @@ pub fn require_columns(file: &Path, found: &[String], required: &[&str]) -> anyh
         return Ok(());
     }
     anyhow::bail!(
-        "{}: the header lacks column(s) [{}]; found columns [{}], expected at least [{}]. \
+        "{}: the header lacks column(s) [{}]; found {}, expected at least [{}]. \
          Check that this is the right file and that its header row is intact.",
         file.display(),
         missing.join(", "),
-        found.join(", "),
+        excerpt(found),
         required.join(", ")
     )
+}
+
+/// A short, safe glimpse of the columns a file has: a file that is not the expected table
+/// has its first line echoed no further than this (at most 8 names of 24 printable
+/// characters).
+fn excerpt(found: &[String]) -> String {
+    let names: Vec<String> = found
+        .iter()
+        .take(8)
+        .map(|name| {
+            let clean: String = name
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .take(24)
+                .collect();
+            if name.chars().count() > 24 {
+                format!("{clean}...")
+            } else {
+                clean
+            }
+        })
+        .collect();
+    let more = found.len().saturating_sub(8);
+    if more > 0 {
+        format!(
+            "{} columns [{}, and {more} more]",
+            found.len(),
+            names.join(", ")
+        )
+    } else {
+        format!("columns [{}]", names.join(", "))
+    }
 }
 
 /// Reads and parses a whole JSON file. Errors name the file; an unreadable file's error

@@ -96,6 +96,7 @@ pub fn open(path: &Path, required: &[&str]) -> anyhow::Result<RowStream> {
 fn csv_reader(path: &Path) -> anyhow::Result<csv::Reader<File>> {
     let file = File::open(path)
         .map_err(|e| anyhow::anyhow!("cannot open TSV file {}: {e}", path.display()))?;
+    check_header_line(path, &file)?;
     Ok(csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .quote(b'"')
@@ -103,6 +104,42 @@ fn csv_reader(path: &Path) -> anyhow::Result<csv::Reader<File>> {
         .flexible(false)
         .has_headers(true)
         .from_reader(file))
+}
+
+/// The longest header line read: a "TSV" whose first line is longer (a device such as
+/// /dev/zero, a binary file) is refused before the CSV reader buffers it.
+const MAX_HEADER: u64 = 1 << 20;
+
+/// Refuses what is not a regular file, and a first line longer than [`MAX_HEADER`].
+fn check_header_line(path: &Path, file: &File) -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+    let meta = file
+        .metadata()
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{} is not a regular file; give a VLMEvalKit .tsv file",
+            path.display()
+        );
+    }
+    let mut first = Vec::new();
+    let mut reader = BufReader::new(file.take(MAX_HEADER + 1));
+    reader
+        .read_until(b'\n', &mut first)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    if first.len() as u64 > MAX_HEADER {
+        anyhow::bail!(
+            "{}: the first line is longer than {} MiB, so it is not a TSV header; give a VLMEvalKit .tsv file",
+            path.display(),
+            MAX_HEADER >> 20
+        );
+    }
+    // Back to the start for the CSV reader.
+    let mut handle = file;
+    handle
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    Ok(())
 }
 
 /// Header cells as column names, trimmed, without a UTF-8 byte-order mark.
