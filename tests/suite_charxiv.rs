@@ -320,6 +320,16 @@ async fn rerunning_a_finished_judged_run_sends_nothing() {
     let dir = run_dir(&tmp.path().join("runs"));
     let first = summary(&dir);
     assert_eq!(first["decided_by"]["judge"], 8);
+    // The session's requests count the judge's too, by model and role.
+    let by_model = &first["requests"]["by_model"];
+    let judge_sent = by_model["judge judge"]["sent"].as_u64().unwrap();
+    let model_sent = by_model["answer mock"]["sent"].as_u64().unwrap();
+    assert_eq!(judge_sent, judge.stats().requests);
+    assert_eq!(model_sent, server.stats().requests);
+    assert_eq!(
+        first["requests"]["sent"].as_u64().unwrap(),
+        judge_sent + model_sent
+    );
     let lines = predictions(&dir).len();
     let (model_requests, judge_requests) = (server.stats().requests, judge.stats().requests);
     assert!(judge_requests >= 9, "the judge was asked: {judge_requests}");

@@ -50,6 +50,21 @@ pub struct Requests {
     pub completion_tokens: u64,
     /// Requests per second of wall time.
     pub per_second: f64,
+    /// The same figures for each model the session called, keyed `ROLE NAME` (`answer vllm`,
+    /// `perceive ppocr`, `judge gpt-4o`); the figures above are their sums.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_model: BTreeMap<String, ModelRequests>,
+}
+
+/// One model's requests in a session.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelRequests {
+    pub sent: u64,
+    pub retries: u64,
+    pub cache_hits: u64,
+    pub failed_calls: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
 }
 
 /// `summary.json`.
@@ -113,6 +128,9 @@ pub struct RoleCost {
     pub calls: u64,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Reasoning tokens, where the server reports them (part of the completion tokens).
+    #[serde(default)]
+    pub reasoning_tokens: u64,
     /// Per item: calls, prompt and completion tokens.
     pub calls_per_item: f64,
     pub prompt_tokens_per_item: f64,

@@ -58,6 +58,7 @@ fn add(cost: &mut Cost, role: &str, usage: Option<crate::adapter::Usage>) {
         entry.calls += 1;
         entry.prompt_tokens += usage.prompt_tokens;
         entry.completion_tokens += usage.completion_tokens;
+        entry.reasoning_tokens += usage.reasoning_tokens;
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
+use crate::journal::summary::ModelRequests;
 use crate::journal::{ItemRecord, Journal, Manifest};
 use crate::report::Summary;
 use crate::report::summary::{self, Requests};
@@ -17,7 +18,8 @@ pub struct Session<'a> {
     /// Each selected item's id and gold data (see `journal::selection`).
     pub data: &'a [(String, Vec<String>)],
     pub invalid: u64,
-    pub counters: &'a Counters,
+    /// Every model the session called: `ROLE NAME` and its dispatcher's counters.
+    pub counters: Vec<(String, &'a Counters)>,
     pub interrupted: bool,
     /// The journal write that stopped the run, if one did.
     pub write_failure: Option<&'a anyhow::Error>,
@@ -37,16 +39,30 @@ pub fn finish(
         .into_iter()
         .filter(|r| session.selected.contains(&r.id))
         .collect();
-    let c = session.counters;
-    let requests = Requests {
-        sent: c.sent.load(Ordering::Relaxed),
-        retries: c.retries.load(Ordering::Relaxed),
-        cache_hits: c.cache_hits.load(Ordering::Relaxed),
-        failed_calls: c.failed.load(Ordering::Relaxed),
-        prompt_tokens: c.prompt_tokens.load(Ordering::Relaxed),
-        completion_tokens: c.completion_tokens.load(Ordering::Relaxed),
-        per_second: 0.0,
-    };
+    let mut requests = Requests::default();
+    for (label, c) in &session.counters {
+        let one = ModelRequests {
+            sent: c.sent.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            cache_hits: c.cache_hits.load(Ordering::Relaxed),
+            failed_calls: c.failed.load(Ordering::Relaxed),
+            prompt_tokens: c.prompt_tokens.load(Ordering::Relaxed),
+            completion_tokens: c.completion_tokens.load(Ordering::Relaxed),
+        };
+        requests.sent += one.sent;
+        requests.retries += one.retries;
+        requests.cache_hits += one.cache_hits;
+        requests.failed_calls += one.failed_calls;
+        requests.prompt_tokens += one.prompt_tokens;
+        requests.completion_tokens += one.completion_tokens;
+        let entry: &mut ModelRequests = requests.by_model.entry(label.clone()).or_default();
+        entry.sent += one.sent;
+        entry.retries += one.retries;
+        entry.cache_hits += one.cache_hits;
+        entry.failed_calls += one.failed_calls;
+        entry.prompt_tokens += one.prompt_tokens;
+        entry.completion_tokens += one.completion_tokens;
+    }
     let finished_at = chrono::Utc::now().to_rfc3339();
     let outcome = match (session.write_failure, session.interrupted) {
         (Some(e), _) => format!("failed: {e}"),

@@ -201,7 +201,9 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
             selected: &drained.selected,
             data: &drained.data,
             invalid: drained.invalid,
-            counters: &roles.context.model.dispatcher.counters,
+            counters: roles
+                .context
+                .labelled_counters(opts.strategy.is_decoupled()),
             interrupted,
             write_failure: write_failure.as_ref(),
             wall_time_s: started.elapsed().as_secs_f64(),

@@ -74,6 +74,23 @@ impl CallContext {
             .chain(self.judge.iter())
     }
 
+    /// Every endpoint's dispatcher counters, labelled `ROLE NAME` (the run's model is the
+    /// `reason` role in decoupled runs).
+    pub fn labelled_counters(&self, decoupled: bool) -> Vec<(String, &crate::schedule::Counters)> {
+        let model_role = if decoupled { "reason" } else { "answer" };
+        let mut out = vec![(
+            format!("{model_role} {}", self.model.name),
+            &self.model.dispatcher.counters,
+        )];
+        for (_, e) in &self.perceivers {
+            out.push((format!("perceive {}", e.name), &e.dispatcher.counters));
+        }
+        if let Some(judge) = &self.judge {
+            out.push((format!("judge {}", judge.name), &judge.dispatcher.counters));
+        }
+        out
+    }
+
     /// The perception endpoint a strategy spec names.
     pub fn perceiver(&self, name: &str) -> Option<&Endpoint> {
         self.perceivers
