@@ -18,29 +18,23 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn variants_share_the_cache_and_the_report_compares_them() {
-    let server = MockServer::start(MockConfig {
-        answers: AnswerMode::Rules {
-            rules: [
-                ("tallest bar", "Answer: 45"),
-                ("percentage", "Answer: 12%"),
-                (
-                    "increasing",
-                    "Answer: No|||Answer: Yes|||Answer: Yes|||Answer: Yes",
-                ),
-                ("lowest value", "Answer: Japan"),
-                (
-                    "Sales in 2019",
-                    "Answer: 1|||Answer: 0|||Answer: 0|||Answer: 0",
-                ),
-                ("difference", "Answer: 17.5"),
-            ]
-            .iter()
-            .map(|(n, a)| (n.to_string(), a.to_string()))
-            .collect(),
-            default: "?".into(),
-        },
-        ..MockConfig::default()
-    })
+    let server = MockServer::start(rules(
+        &[
+            ("tallest bar", "Answer: 45"),
+            ("percentage", "Answer: 12%"),
+            (
+                "increasing",
+                "Answer: No|||Answer: Yes|||Answer: Yes|||Answer: Yes",
+            ),
+            ("lowest value", "Answer: Japan"),
+            (
+                "Sales in 2019",
+                "Answer: 1|||Answer: 0|||Answer: 0|||Answer: 0",
+            ),
+            ("difference", "Answer: 17.5"),
+        ],
+        "?",
+    ))
     .await
     .unwrap();
     let tmp = tempfile::tempdir().unwrap();

@@ -17,7 +17,7 @@ use common::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn thinking_is_split_off_and_cut_short_answers_are_truncated() {
-    let rules = [
+    let answers = [
         ("tallest bar", "<think>the bar is 45</think>45"),
         ("percentage", "<think>hmm, let me see"),
         (
@@ -28,18 +28,7 @@ async fn thinking_is_split_off_and_cut_short_answers_are_truncated() {
         ("Sales in 2019", "0"),
         ("difference", "17.5"),
     ];
-    let server = MockServer::start(MockConfig {
-        answers: AnswerMode::Rules {
-            rules: rules
-                .iter()
-                .map(|(n, a)| (n.to_string(), a.to_string()))
-                .collect(),
-            default: "?".into(),
-        },
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap();
+    let server = MockServer::start(rules(&answers, "?")).await.unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let card = model_card(tmp.path(), "mock", &server.base_url(), "max_tokens = 8\n");
     let data = fixture("chartqa/json/test");

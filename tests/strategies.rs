@@ -15,19 +15,6 @@ fn data() -> String {
     fixture("chartqa/json/test").to_string_lossy().into_owned()
 }
 
-fn rules(pairs: &[(&str, &str)], default: &str) -> MockConfig {
-    MockConfig {
-        answers: AnswerMode::Rules {
-            rules: pairs
-                .iter()
-                .map(|(n, a)| (n.to_string(), a.to_string()))
-                .collect(),
-            default: default.into(),
-        },
-        ..MockConfig::default()
-    }
-}
-
 /// Runs `--strategy spec` on the fixture; returns the run directory.
 async fn run(tmp: &Path, server: &MockServer, spec: &str, extra: &[&str]) -> std::path::PathBuf {
     let card = model_card(tmp, "mock", &server.base_url(), "");

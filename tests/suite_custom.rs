@@ -24,21 +24,15 @@ fn png(name: &str) -> Vec<u8> {
 }
 
 async fn mock() -> MockServer {
-    MockServer::start(MockConfig {
-        answers: AnswerMode::Rules {
-            rules: [
-                ("tallest bar", "45"),
-                ("share said yes", "12%"),
-                ("country is lowest", "Korea"),
-                ("sales in 2019", "zero"),
-            ]
-            .iter()
-            .map(|(n, a)| (n.to_string(), a.to_string()))
-            .collect(),
-            default: "?".into(),
-        },
-        ..MockConfig::default()
-    })
+    MockServer::start(rules(
+        &[
+            ("tallest bar", "45"),
+            ("share said yes", "12%"),
+            ("country is lowest", "Korea"),
+            ("sales in 2019", "zero"),
+        ],
+        "?",
+    ))
     .await
     .unwrap()
 }

@@ -27,23 +27,17 @@ fn member(dir: &Path, name: &str, shipped: &str, format: &str, data: &Path) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_group_runs_every_member_and_ends_with_one_table() {
-    let server = MockServer::start(MockConfig {
-        answers: AnswerMode::Rules {
-            rules: [
-                ("carries water up", "B"),
-                ("arrow from the sun", "The answer is (A)."),
-                ("comes after the egg", "C"),
-                ("outermost", "Cannot determine the answer"),
-                ("is a producer", "grass"),
-                ("tallest bar", "45"),
-            ]
-            .iter()
-            .map(|(n, a)| (n.to_string(), a.to_string()))
-            .collect(),
-            default: "no idea".into(),
-        },
-        ..MockConfig::default()
-    })
+    let server = MockServer::start(rules(
+        &[
+            ("carries water up", "B"),
+            ("arrow from the sun", "The answer is (A)."),
+            ("comes after the egg", "C"),
+            ("outermost", "Cannot determine the answer"),
+            ("is a producer", "grass"),
+            ("tallest bar", "45"),
+        ],
+        "no idea",
+    ))
     .await
     .unwrap();
     let tmp = tempfile::tempdir().unwrap();

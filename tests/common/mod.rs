@@ -27,6 +27,20 @@ pub fn chartqa_formats() -> Vec<(&'static str, PathBuf)> {
     ]
 }
 
+/// A mock configuration that answers by `(needle, answer)` rules, else `default`.
+pub fn rules(pairs: &[(&str, &str)], default: &str) -> MockConfig {
+    MockConfig {
+        answers: AnswerMode::Rules {
+            rules: pairs
+                .iter()
+                .map(|(n, a)| (n.to_string(), a.to_string()))
+                .collect(),
+            default: default.into(),
+        },
+        ..MockConfig::default()
+    }
+}
+
 /// Writes a model card for `server` into `dir`; `extra` is appended TOML.
 pub fn model_card(dir: &Path, name: &str, base_url: &str, extra: &str) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
