@@ -97,7 +97,13 @@ fn end(status: std::process::ExitStatus) -> End {
 fn classify(raw: Raw, limits: &Limits) -> Run {
     let stdout = String::from_utf8_lossy(&raw.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&raw.stderr).into_owned();
-    let last = last_line(&stderr);
+    // Forked processes interleave their tracebacks: the line that names the error is the
+    // last one that does, not always the last line written.
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| l.contains("Error") || l.contains("[Errno"))
+        .map_or_else(|| last_line(&stderr), last_line);
     let limit = |which: Limit, seen: &str| Failure::Limit {
         which,
         bound: which.bound(limits),
