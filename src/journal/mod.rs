@@ -6,7 +6,9 @@
 //! cut off and reported, never fatal; the latest line for an item wins. One process at a
 //! time writes a run directory ([`lock`]).
 
+pub mod index;
 pub mod items;
+pub mod lines;
 pub mod lock;
 pub mod manifest;
 pub mod reader;
@@ -16,7 +18,7 @@ pub mod selection;
 pub mod summary;
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -48,10 +50,26 @@ pub struct Loaded {
     pub bad_lines: Vec<(usize, String)>,
 }
 
+/// What opening a journal for a run found and repaired (the records themselves stay on
+/// disk: see [`index::ResumeIndex`]).
+#[derive(Debug, Default)]
+pub struct Repairs {
+    /// Readable records found (every line, not only the latest per item).
+    pub records: u64,
+    /// Bytes of a torn last line that were cut off.
+    pub torn_bytes: usize,
+    /// Lines that were not records (line number, error).
+    pub bad_lines: Vec<(usize, String)>,
+}
+
 /// An open run directory, appending predictions and invalid rows.
 pub struct Journal {
     dir: PathBuf,
     predictions: Mutex<File>,
+    /// A read-only handle on `predictions.jsonl` for earlier records.
+    reader: File,
+    /// Where each item's latest earlier record starts.
+    index: index::ResumeIndex,
     invalid: Mutex<File>,
     /// Opened on the first call line.
     calls: Mutex<Option<File>>,
@@ -60,8 +78,9 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (creating if needed) a run directory, recovering an existing journal.
-    pub fn open(dir: &Path) -> anyhow::Result<(Journal, Loaded)> {
+    /// Opens (creating if needed) a run directory, recovering an existing journal: one
+    /// streaming pass indexes every item's latest line.
+    pub fn open(dir: &Path) -> anyhow::Result<(Journal, Repairs)> {
         std::fs::create_dir_all(dir).with_context(|| {
             format!(
                 "cannot create run directory {} (is the parent writable?)",
@@ -71,10 +90,10 @@ impl Journal {
         // Before anything is read or repaired: one `evalkit run` per directory.
         let run_lock = lock::RunLock::acquire(dir)?;
         let path = dir.join(PREDICTIONS);
-        let loaded = if path.exists() {
+        let (index, repairs) = if path.exists() {
             recover(&path)?
         } else {
-            Loaded::default()
+            Default::default()
         };
         let open_append = |p: &Path, truncate: bool| {
             let mut options = OpenOptions::new();
@@ -91,22 +110,45 @@ impl Journal {
             })
         };
         let predictions = open_append(&path, false)?;
+        let reader =
+            File::open(&path).with_context(|| format!("cannot read journal {}", path.display()))?;
         // Rows are re-read every session, so the invalid list starts afresh.
         let invalid = open_append(&dir.join(INVALID), true)?;
         Ok((
             Journal {
                 dir: dir.to_path_buf(),
                 predictions: Mutex::new(predictions),
+                reader,
+                index,
                 invalid: Mutex::new(invalid),
                 calls: Mutex::new(None),
                 _lock: run_lock,
             },
-            loaded,
+            repairs,
         ))
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Items answered in earlier sessions.
+    pub fn earlier_items(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The latest record of `id` from an earlier session, read back from the journal.
+    /// None when there is none, or when its line cannot be read as that item's record
+    /// (then the item is answered again).
+    pub fn previous(&self, id: &str) -> Option<ItemRecord> {
+        let offset = self.index.get(id)?;
+        let line = lines::line_at(&self.reader, offset).ok()?;
+        let mut record: ItemRecord = serde_json::from_slice(&line).ok()?;
+        if record.id != id {
+            return None;
+        }
+        record.expand();
+        Some(record)
     }
 
     /// Appends one record as one line, in one write.
@@ -177,18 +219,30 @@ fn write_line(file: &Mutex<File>, line: &[u8], path: &Path) -> anyhow::Result<()
     })
 }
 
-/// Reads a journal, cutting off a torn last line.
-fn recover(path: &Path) -> anyhow::Result<Loaded> {
-    let (loaded, complete) = read_and_parse(path)?;
-    if loaded.torn_bytes > 0 {
+/// Indexes a journal in one streaming pass, cutting off a torn last line.
+fn recover(path: &Path) -> anyhow::Result<(index::ResumeIndex, Repairs)> {
+    let mut index = index::ResumeIndex::default();
+    let mut repairs = Repairs::default();
+    let pass = lines::each_line(path, |offset, number, line| {
+        match index::line_id(line) {
+            Ok(id) => {
+                index.insert(&id, offset);
+                repairs.records += 1;
+            }
+            Err(e) => repairs.bad_lines.push((number, e)),
+        }
+        Ok(())
+    })?;
+    repairs.torn_bytes = pass.torn as usize;
+    if pass.torn > 0 {
         let file = OpenOptions::new()
             .write(true)
             .open(path)
             .with_context(|| format!("cannot repair journal {} (read-only?)", path.display()))?;
-        file.set_len(complete)
+        file.set_len(pass.complete)
             .with_context(|| format!("cannot cut the torn last line of {}", path.display()))?;
     }
-    Ok(loaded)
+    Ok((index, repairs))
 }
 
 /// Reads a run directory's records without opening it for writing (for reports).
@@ -200,41 +254,19 @@ pub fn read_records(dir: &Path) -> anyhow::Result<Loaded> {
             dir.display()
         );
     }
-    Ok(read_and_parse(&path)?.0)
-}
-
-/// Parses every complete line; returns the records and the length of the complete part.
-fn read_and_parse(path: &Path) -> anyhow::Result<(Loaded, u64)> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read journal {}", path.display()))?;
-    if !meta.is_file() {
-        anyhow::bail!(
-            "journal {} is not a regular file; move it away or choose another --out",
-            path.display()
-        );
-    }
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read journal {}", path.display()))?;
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut loaded = Loaded {
-        torn_bytes: bytes.len() - complete,
-        ..Loaded::default()
-    };
-    for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
+    let mut loaded = Loaded::default();
+    let pass = lines::each_line(&path, |_, number, line| {
         match serde_json::from_slice::<ItemRecord>(line) {
             Ok(mut record) => {
                 record.expand();
                 loaded.records.push(record)
             }
-            Err(e) => loaded.bad_lines.push((i + 1, e.to_string())),
+            Err(e) => loaded.bad_lines.push((number, e.to_string())),
         }
-    }
-    Ok((loaded, complete as u64))
+        Ok(())
+    })?;
+    loaded.torn_bytes = pass.torn as usize;
+    Ok(loaded)
 }
 
 /// Reads `calls.jsonl`, if present: every whole, readable line (a torn last line or a

@@ -9,44 +9,65 @@ pub use crate::journal::summary::{Cost, FormatFollowed, RoleCost};
 
 /// Counts the cost of `records` (the latest record of each item).
 pub fn of(records: &[ItemRecord]) -> Cost {
-    let mut cost = Cost {
-        items: records.len() as u64,
-        ..Cost::default()
-    };
-    let (mut followed, mut asked) = (0u64, 0u64);
+    let mut tally = Tally::default();
     for record in records {
+        tally.add(record);
+    }
+    tally.finish()
+}
+
+/// [`of`] one record at a time (a streamed journal).
+#[derive(Default)]
+pub struct Tally {
+    cost: Cost,
+    followed: u64,
+    asked: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, record: &ItemRecord) {
+        let cost = &mut self.cost;
+        cost.items += 1;
         if let Some(f) = record.format_followed {
-            asked += 1;
-            followed += u64::from(f);
+            self.asked += 1;
+            self.followed += u64::from(f);
         }
         if record.calls.is_empty() {
             // Journals from before calls were recorded: the record is one answer call.
-            add(&mut cost, "answer", record.usage);
-            continue;
+            add(cost, "answer", record.usage);
+            return;
         }
         for call in &record.calls {
             let role = call.role.map_or("answer", |r| r.name());
-            add(&mut cost, role, call.usage);
+            add(cost, role, call.usage);
         }
     }
-    let items = cost.items.max(1) as f64;
-    for role in cost
-        .by_role
-        .values_mut()
-        .chain(std::iter::once(&mut cost.total))
-    {
-        role.calls_per_item = round2(role.calls as f64 / items);
-        role.prompt_tokens_per_item = round2(role.prompt_tokens as f64 / items);
-        role.completion_tokens_per_item = round2(role.completion_tokens as f64 / items);
-    }
-    if asked > 0 {
-        cost.format_followed = Some(FormatFollowed {
+
+    pub fn finish(self) -> Cost {
+        let Tally {
+            mut cost,
             followed,
-            of: asked,
-            rate: round2(100.0 * followed as f64 / asked as f64),
-        });
+            asked,
+        } = self;
+        let items = cost.items.max(1) as f64;
+        for role in cost
+            .by_role
+            .values_mut()
+            .chain(std::iter::once(&mut cost.total))
+        {
+            role.calls_per_item = round2(role.calls as f64 / items);
+            role.prompt_tokens_per_item = round2(role.prompt_tokens as f64 / items);
+            role.completion_tokens_per_item = round2(role.completion_tokens as f64 / items);
+        }
+        if asked > 0 {
+            cost.format_followed = Some(FormatFollowed {
+                followed,
+                of: asked,
+                rate: round2(100.0 * followed as f64 / asked as f64),
+            });
+        }
+        cost
     }
-    cost
 }
 
 fn add(cost: &mut Cost, role: &str, usage: Option<crate::adapter::Usage>) {

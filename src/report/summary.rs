@@ -32,15 +32,29 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some((kib / 1024.0 * 10.0).round() / 10.0)
 }
 
-/// Builds the summary from the latest record of each item.
-pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
+/// Builds the summary from the latest record of each item (a slice, or a journal
+/// streamed past: nothing per item is kept).
+pub fn build<R: std::borrow::Borrow<ItemRecord>>(
+    records: impl IntoIterator<Item = R>,
+    ctx: Context<'_>,
+) -> Summary {
     let mut counts = Counts {
         invalid: ctx.invalid,
         ..Counts::default()
     };
     let mut decided = DecidedBy::default();
-    let mut fields_with_split: Vec<BTreeMap<String, String>> = Vec::with_capacity(records.len());
+    let mut aggregator = aggregate::Aggregator::new(aggregate::Spec {
+        metric_names: ctx.metric_names,
+        columns: &ctx.manifest.suite.breakdown,
+        multi_valued: &ctx.manifest.suite.multi_valued,
+        group_metrics: &ctx.manifest.suite.group_metrics,
+        macro_metrics: &ctx.manifest.suite.macro_metrics,
+        cluster: ctx.manifest.suite.cluster.as_deref(),
+    });
+    let mut cost = super::cost::Tally::default();
+    let mut failures = FailureTally::default();
     for r in records {
+        let r = r.borrow();
         match r.status {
             Status::Answered => counts.answered += 1,
             Status::Failed => counts.failed += 1,
@@ -55,35 +69,28 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             }
             None => {}
         }
-        let mut fields = r.fields.clone();
-        if let Some(split) = &r.split {
-            fields
-                .entry("split".into())
-                .or_insert_with(|| split.clone());
-        }
-        fields_with_split.push(fields);
+        let with_split;
+        let fields = match &r.split {
+            Some(split) if !r.fields.contains_key("split") => {
+                let mut f = r.fields.clone();
+                f.insert("split".into(), split.clone());
+                with_split = f;
+                &with_split
+            }
+            _ => &r.fields,
+        };
+        aggregator.add(&Scored {
+            metrics: r.metrics.as_ref(),
+            fields,
+        });
+        cost.add(r);
+        failures.add(r);
     }
     let done = counts.answered + counts.failed;
     let selected = ctx.selected.unwrap_or(done).max(done);
     counts.pending = selected - done;
     counts.total = selected + counts.invalid;
-    let scores = aggregate::breakdown(
-        records
-            .iter()
-            .zip(&fields_with_split)
-            .map(|(r, fields)| Scored {
-                metrics: r.metrics.as_ref(),
-                fields,
-            }),
-        aggregate::Spec {
-            metric_names: ctx.metric_names,
-            columns: &ctx.manifest.suite.breakdown,
-            multi_valued: &ctx.manifest.suite.multi_valued,
-            group_metrics: &ctx.manifest.suite.group_metrics,
-            macro_metrics: &ctx.manifest.suite.macro_metrics,
-            cluster: ctx.manifest.suite.cluster.as_deref(),
-        },
-    );
+    let scores = aggregator.finish();
     let mut requests = ctx.requests;
     requests.per_second = if ctx.wall_time_s > 0.0 {
         (requests.sent as f64 / ctx.wall_time_s * 100.0).round() / 100.0
@@ -108,8 +115,8 @@ pub fn build(records: &[ItemRecord], ctx: Context<'_>) -> Summary {
             .chain(m.suite.macro_metrics.iter().map(|g| g.name.clone()))
             .collect(),
         judge: m.judge.as_ref().map(|j| j.name.clone()),
-        cost: super::cost::of(records),
-        failures: failure_reasons(records),
+        cost: cost.finish(),
+        failures: failures.finish(),
         complete: counts.pending == 0,
         scores,
         counts,
@@ -132,26 +139,44 @@ const MAX_REASONS: usize = 8;
 
 /// Why the failed items failed, most common first (ties by reason).
 pub fn failure_reasons(records: &[ItemRecord]) -> Vec<FailureReason> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.status == Status::Failed) {
-        *counts
-            .entry(reason(r.error.as_deref().unwrap_or("no error recorded")))
-            .or_default() += 1;
+    let mut tally = FailureTally::default();
+    for r in records {
+        tally.add(r);
     }
-    let mut reasons: Vec<FailureReason> = counts
-        .into_iter()
-        .map(|(reason, count)| FailureReason { reason, count })
-        .collect();
-    reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
-    if reasons.len() > MAX_REASONS {
-        let other: u64 = reasons[MAX_REASONS - 1..].iter().map(|r| r.count).sum();
-        reasons.truncate(MAX_REASONS - 1);
-        reasons.push(FailureReason {
-            reason: "other".into(),
-            count: other,
-        });
+    tally.finish()
+}
+
+/// [`failure_reasons`] one record at a time.
+#[derive(Default)]
+struct FailureTally(BTreeMap<String, u64>);
+
+impl FailureTally {
+    fn add(&mut self, r: &ItemRecord) {
+        if r.status == Status::Failed {
+            *self
+                .0
+                .entry(reason(r.error.as_deref().unwrap_or("no error recorded")))
+                .or_default() += 1;
+        }
     }
-    reasons
+
+    fn finish(self) -> Vec<FailureReason> {
+        let mut reasons: Vec<FailureReason> = self
+            .0
+            .into_iter()
+            .map(|(reason, count)| FailureReason { reason, count })
+            .collect();
+        reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        if reasons.len() > MAX_REASONS {
+            let other: u64 = reasons[MAX_REASONS - 1..].iter().map(|r| r.count).sum();
+            reasons.truncate(MAX_REASONS - 1);
+            reasons.push(FailureReason {
+                reason: "other".into(),
+                count: other,
+            });
+        }
+        reasons
+    }
 }
 
 /// An error as a reason to group by: no attempt count, no server body, at most 120

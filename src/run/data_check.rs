@@ -6,9 +6,7 @@
 //! so it only runs when the data's files are not the ones the last session read (their
 //! size, time and BLAKE3 of the first and last MiB, in the manifest).
 
-use std::collections::HashMap;
-
-use crate::journal::ItemRecord;
+use crate::journal::{ItemRecord, Journal};
 use crate::suite::{Item, ItemStream};
 
 /// An item's data as the selection fingerprint and the check see it: its gold answers and
@@ -42,17 +40,12 @@ fn gold_of_record(record: &ItemRecord) -> Vec<String> {
 }
 
 /// An error when an item of `stream` (at most `limit` rows) has an id the journal holds
-/// with other gold answers or choices. `dir` is the run directory, for the message.
-pub fn check(
-    stream: ItemStream,
-    limit: Option<u64>,
-    journaled: &[ItemRecord],
-    dir: &std::path::Path,
-) -> anyhow::Result<()> {
-    if journaled.is_empty() {
+/// with other gold answers or choices (each earlier record is read back as its item
+/// comes up).
+pub fn check(stream: ItemStream, limit: Option<u64>, journal: &Journal) -> anyhow::Result<()> {
+    if journal.earlier_items() == 0 {
         return Ok(());
     }
-    let old: HashMap<&str, &ItemRecord> = journaled.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut changed = 0u64;
     let mut first = None;
     for (n, row) in stream.enumerate() {
@@ -60,10 +53,10 @@ pub fn check(
             break;
         }
         let Ok(item) = row else { continue };
-        let Some(record) = old.get(item.id.as_str()) else {
+        let Some(record) = journal.previous(&item.id) else {
             continue;
         };
-        let (now, then) = (gold_of(&item), gold_of_record(record));
+        let (now, then) = (gold_of(&item), gold_of_record(&record));
         if now != then {
             changed += 1;
             first.get_or_insert_with(|| {
@@ -80,7 +73,7 @@ pub fn check(
              other gold answers than when they were answered ({first}). {} holds the \
              evaluation of the old data; run on the new data with another --out, or delete \
              that directory to start over",
-            dir.display()
+            journal.dir().display()
         );
     }
     Ok(())

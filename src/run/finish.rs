@@ -1,12 +1,13 @@
 //! The run's last step: the summary is rebuilt from the journal (the latest record of every
 //! item this session selected, so an interrupted run and a finished one are summarised
-//! alike), the session is closed in the manifest, and `summary.json` is written.
+//! alike; the journal is streamed, never held), the session is closed in the manifest,
+//! and `summary.json` is written.
 
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
+use crate::journal::selection::Chosen;
 use crate::journal::summary::ModelRequests;
-use crate::journal::{ItemRecord, Journal, Manifest};
+use crate::journal::{Journal, Manifest};
 use crate::report::Summary;
 use crate::report::summary::{self, Requests};
 use crate::schedule::Counters;
@@ -14,9 +15,7 @@ use crate::score::Scorer;
 
 /// What the session did, for the summary and the manifest.
 pub struct Session<'a> {
-    pub selected: &'a HashSet<String>,
-    /// Each selected item's id and gold data (see `journal::selection`).
-    pub data: &'a [(String, Vec<String>)],
+    pub selected: &'a Chosen,
     pub invalid: u64,
     /// Every model the session called: `ROLE NAME` and its dispatcher's counters.
     pub counters: Vec<(String, &'a Counters)>,
@@ -34,11 +33,6 @@ pub fn finish(
     session: Session<'_>,
 ) -> anyhow::Result<Summary> {
     let dir = journal.dir();
-    let records: Vec<ItemRecord> = crate::journal::reader::latest_records(dir)?
-        .0
-        .into_iter()
-        .filter(|r| session.selected.contains(&r.id))
-        .collect();
     let mut requests = Requests::default();
     for (label, c) in &session.counters {
         let one = ModelRequests {
@@ -69,22 +63,20 @@ pub fn finish(
         (None, true) => "interrupted".to_string(),
         (None, false) => "completed".to_string(),
     };
-    let selection = crate::journal::selection::Selection::of(
-        session
-            .data
-            .iter()
-            .map(|(id, gold)| (id.as_str(), gold.iter().map(String::as_str).collect())),
-    );
+    let selection = session.selected;
     if let Some(last) = manifest.sessions.last_mut() {
-        last.data_fingerprint = Some(selection.fingerprint.clone());
+        last.data_fingerprint = Some(selection.fingerprint());
         last.finished_at = Some(finished_at.clone());
         last.outcome = Some(outcome);
         last.items_selected = session.selected.len() as u64;
         last.requests_sent = requests.sent;
     }
     let metric_names = scorer.metric_names();
+    let records = crate::journal::lines::latest(&dir.join(crate::journal::PREDICTIONS), |id| {
+        session.selected.contains(id)
+    })?;
     let summary = summary::build(
-        &records,
+        records,
         summary::Context {
             manifest,
             metric_names: &metric_names,

@@ -4,7 +4,6 @@
 //! keeps every call the item made; a resumed item whose calls all came from the journal
 //! and whose outcome did not change writes nothing.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::progress::Progress;
 use super::record;
-use crate::journal::{ItemRecord, Journal, Status};
+use crate::journal::{Journal, Status};
 use crate::score::Scorer;
 use crate::score::decide::decide;
 use crate::strategy::{Call, CallContext, CallSink, Calls, Outcome, Strategy};
@@ -24,8 +23,6 @@ pub struct ItemStep {
     pub scorer: Arc<dyn Scorer>,
     pub context: Arc<CallContext>,
     pub journal: Arc<Journal>,
-    /// The latest record of each item from earlier sessions.
-    pub previous: HashMap<String, ItemRecord>,
     pub progress: Arc<Progress>,
     pub failed_items: AtomicU64,
     /// The first journal write that failed; the run stops on it.
@@ -40,7 +37,11 @@ impl ItemStep {
             .strategy
             .streams_calls()
             .then(|| Arc::new(JournalSink(self.journal.clone())) as Arc<dyn CallSink>);
-        let calls = Calls::new(self.context.clone()).with_sink(sink);
+        // An item answered in an earlier session answers its calls from its own record.
+        let previous = self.journal.previous(&item.id);
+        let calls = Calls::new(self.context.clone())
+            .with_sink(sink)
+            .with_prior(previous.as_ref().map(super::roles::answers_of));
         let answer = self.strategy.run(&item, &calls).await;
         let truncated = answer
             .is_ok()
@@ -76,7 +77,7 @@ impl ItemStep {
         if record.status == Status::Failed {
             self.failed_items.fetch_add(1, Ordering::Relaxed);
         }
-        if !record::unchanged(self.previous.get(&item.id), &record, &outcome)
+        if !record::unchanged(previous.as_ref(), &record, &outcome)
             && let Err(e) = self.journal.append(&record)
         {
             self.fail(e);

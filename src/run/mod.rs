@@ -15,7 +15,6 @@ pub mod record;
 pub mod roles;
 pub mod setup;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -98,7 +97,7 @@ async fn stop_signal() -> bool {
 }
 
 /// One line per repair of the journal made on opening it, and per line skipped.
-fn journal_repairs(dir: &std::path::Path, loaded: &crate::journal::Loaded) -> Vec<String> {
+fn journal_repairs(dir: &std::path::Path, loaded: &crate::journal::Repairs) -> Vec<String> {
     let path = dir.join(crate::journal::PREDICTIONS);
     let mut out = Vec::new();
     if loaded.torn_bytes > 0 {
@@ -155,17 +154,11 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
             }
         });
     }
-    let previous: HashMap<String, crate::journal::ItemRecord> =
-        crate::journal::latest(loaded.records)
-            .into_iter()
-            .map(|r| (r.id.clone(), r))
-            .collect();
     let step = Arc::new(item::ItemStep {
         strategy,
         scorer: scorer.clone(),
         context: roles.context.clone(),
         journal: Arc::new(journal),
-        previous,
         progress: progress.clone(),
         failed_items: AtomicU64::new(0),
         write_error: Default::default(),
@@ -199,7 +192,6 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
         scorer.as_ref(),
         finish::Session {
             selected: &drained.selected,
-            data: &drained.data,
             invalid: drained.invalid,
             counters: roles
                 .context

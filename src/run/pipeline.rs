@@ -5,7 +5,6 @@
 //! (Ctrl-C, or a journal write that failed) no new item starts, and the items in flight get
 //! `grace` to land before they are aborted. Memory stays bounded whatever the data's size.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,17 +12,15 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::item::ItemStep;
+use crate::journal::selection::Chosen;
 use crate::suite::{ItemStream, LoadResult};
 
 /// What the pipeline saw.
 pub struct Drained {
-    /// Ids of the valid items selected in this session.
-    pub selected: HashSet<String>,
+    /// The valid items selected in this session (ids, and their data's fingerprint).
+    pub selected: Chosen,
     /// Rows that could not be read.
     pub invalid: u64,
-    /// Each selected item's id and data (gold answers, choice texts), for the selection's
-    /// fingerprint.
-    pub data: Vec<(String, Vec<String>)>,
 }
 
 /// How the pipeline runs.
@@ -79,9 +76,8 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
 
     let slots = Arc::new(Semaphore::new(concurrency * 2));
     let mut drained = Drained {
-        selected: HashSet::new(),
+        selected: Chosen::default(),
         invalid: 0,
-        data: Vec::new(),
     };
     let mut tasks = JoinSet::new();
     let mut rows_seen = 0u64;
@@ -109,16 +105,16 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
                 continue;
             }
         };
-        if !drained.selected.insert(item.id.clone()) {
+        if !drained
+            .selected
+            .insert(&item.id, &super::data_check::gold_of(&item))
+        {
             warn(format!(
                 "duplicate item id {} at {}: skipped",
                 item.id, item.source
             ));
             continue;
         }
-        drained
-            .data
-            .push((item.id.clone(), super::data_check::gold_of(&item)));
         let permit = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,

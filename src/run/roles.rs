@@ -1,8 +1,9 @@
 //! The run's models by role: the model under test, the perception sources a strategy spec
 //! names, and the judge, each loaded from its card, probed (fail fast on a wrong URL or
-//! key), and given its own dispatcher with its card's limits. On resume every dispatcher is
-//! preloaded from the journal, whatever role its calls had, so a finished run sends
-//! nothing: not the answers, not the descriptions, not the judge's verdicts.
+//! key), and given its own dispatcher with its card's limits. On resume an item answered
+//! before answers every call from its own record ([`answers_of`]), whatever role its calls
+//! had, so a finished run sends nothing: not the answers, not the descriptions, not the
+//! judge's verdicts; half-done items' calls are preloaded into the dispatchers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -136,56 +137,62 @@ fn dispatcher(
     )
 }
 
-/// Seeds every dispatcher with the replies the journal holds: each call of every record
-/// (also of failed items, whose successful calls need not be made again) goes to the
-/// dispatcher of the model that made it; judge verdicts to the judge's. Records written
-/// before calls carried their model fall back to the model under test. `in_progress` are
-/// the calls of items that had not finished (`calls.jsonl`).
-pub fn preload(context: &CallContext, records: &[ItemRecord], in_progress: &[CallRecord]) {
+/// The replies an earlier record holds, by request hash: each call's (also of a failed
+/// item, whose successful calls need not be made again), the answer of records written
+/// before calls were recorded, and the judge's verdict. Hashes include each model's
+/// fingerprint, so a reply can only ever answer the request that produced it.
+pub fn answers_of(record: &ItemRecord) -> HashMap<String, Response> {
+    let mut out = HashMap::new();
+    for call in &record.calls {
+        if let Some(text) = &call.response {
+            out.insert(call.request_hash.clone(), call_reply(call, text));
+        }
+    }
+    if record.calls.is_empty()
+        && let Some(text) = &record.response
+    {
+        out.insert(
+            record.request_hash.clone(),
+            reply(text.clone(), record.usage),
+        );
+    }
+    if let Some(judge) = &record.judge
+        && let Some(text) = &judge.reply
+    {
+        out.insert(judge.request_hash.clone(), reply(text.clone(), None));
+    }
+    out
+}
+
+fn call_reply(call: &CallRecord, text: &str) -> Response {
+    Response {
+        text: text.to_string(),
+        usage: call.usage,
+        finish_reason: call.finish_reason.clone(),
+        reasoning: call.reasoning.clone(),
+        ..Response::default()
+    }
+}
+
+/// Seeds the dispatchers with the calls of items a killed session left half-done
+/// (`calls.jsonl`): each goes to the dispatcher of the model that made it. Calls written
+/// before calls carried their model fall back to the model under test.
+pub fn preload(context: &CallContext, in_progress: &[CallRecord]) {
     let mut by_model: HashMap<&str, Vec<(String, Response)>> = HashMap::new();
     let main = context.model.name.as_str();
-    let calls = records
-        .iter()
-        .flat_map(|r| r.calls.iter())
-        .chain(in_progress);
-    for call in calls {
+    for call in in_progress {
         let Some(text) = &call.response else { continue };
         let model = match (call.model.as_str(), call.role) {
             ("", Some(CallRole::Judge)) => continue,
             ("", _) => main,
             (name, _) => name,
         };
-        by_model.entry(model).or_default().push((
-            call.request_hash.clone(),
-            Response {
-                text: text.clone(),
-                usage: call.usage,
-                finish_reason: call.finish_reason.clone(),
-                reasoning: call.reasoning.clone(),
-                ..Response::default()
-            },
-        ));
+        by_model
+            .entry(model)
+            .or_default()
+            .push((call.request_hash.clone(), call_reply(call, text)));
     }
-    for record in records {
-        if record.calls.is_empty()
-            && let Some(text) = &record.response
-        {
-            by_model.entry(main).or_default().push((
-                record.request_hash.clone(),
-                reply(text.clone(), record.usage),
-            ));
-        }
-        if let Some(judge) = &record.judge
-            && let Some(text) = &judge.reply
-        {
-            by_model
-                .entry(judge.model.as_str())
-                .or_default()
-                .push((judge.request_hash.clone(), reply(text.clone(), None)));
-        }
-    }
-    // Hashes include each model's fingerprint, so a reply can only ever answer the
-    // request that produced it; two roles played by one card share its replies.
+    // Two roles played by one card share its replies.
     for endpoint in context.endpoints() {
         if let Some(replies) = by_model.get(endpoint.name.as_str()) {
             endpoint.dispatcher.preload(replies.iter().cloned());

@@ -23,7 +23,7 @@ use crate::suite::{ItemStream, locate};
 pub struct Setup {
     pub journal: Journal,
     /// What the journal held when the run started.
-    pub loaded: crate::journal::Loaded,
+    pub loaded: crate::journal::Repairs,
     pub roles: Roles,
     pub strategy: Arc<dyn Strategy>,
     pub scorer: Arc<dyn Scorer>,
@@ -139,15 +139,12 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         super::data_check::check(
             crate::suite::open(suite_card.benchmark, &source)?,
             opts.limit,
-            &crate::journal::latest(loaded.records.clone()),
-            &dir,
+            &journal,
         )?;
     }
-    roles::preload(
-        &roles.context,
-        &loaded.records,
-        &crate::journal::read_calls(&dir),
-    );
+    // Finished items answer from their own records as they come up (`ItemStep`); the
+    // calls of items a killed session left half-done are the dispatchers' to answer.
+    roles::preload(&roles.context, &crate::journal::read_calls(&dir));
 
     let session = Session {
         started_at: chrono::Utc::now().to_rfc3339(),

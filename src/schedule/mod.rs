@@ -1,19 +1,23 @@
 //! The scheduler's call path: every model call goes through one [`Dispatcher`], which
 //! bounds requests in flight, applies requests- and tokens-per-minute limits, retries
 //! transient failures with exponential backoff and jitter (honouring `Retry-After`),
-//! answers repeated requests from its cache (keyed by request hash), and stops sending
-//! when the run is cancelled.
+//! sends identical requests in flight at the same time once and shares the reply
+//! (PP-OCR reading one chart for each of its questions), answers a request repeated
+//! soon after from a small cache of recent replies (keyed by request hash; bounded, so
+//! memory does not grow with the run), and stops sending when the run is cancelled.
 
 pub mod cache;
 pub mod limits;
 pub mod retry;
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use lru::LruCache;
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{CallError, Model, Request, Response};
@@ -62,6 +66,27 @@ pub struct DispatchConfig {
     pub timeout: Duration,
 }
 
+/// How many recent replies a dispatcher keeps.
+const RECENT: usize = 4096;
+
+/// The reply of a request in flight, once it lands (None until then).
+type Shared = watch::Receiver<Option<Result<Response, String>>>;
+
+/// Removes a request from the in-flight table when its sender is done (or dropped:
+/// cancelled, aborted), so waiting callers send it themselves.
+struct InFlight<'a> {
+    table: &'a Mutex<HashMap<String, Shared>>,
+    hash: &'a str,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut table) = self.table.lock() {
+            table.remove(self.hash);
+        }
+    }
+}
+
 /// Sends calls to one model.
 pub struct Dispatcher {
     model: Arc<dyn Model>,
@@ -70,7 +95,12 @@ pub struct Dispatcher {
     limits: RateLimits,
     retry: RetryPolicy,
     timeout: Duration,
-    cache: Mutex<HashMap<String, Response>>,
+    /// Replies of calls a killed session made for items it did not finish.
+    preloaded: Mutex<HashMap<String, Response>>,
+    /// The latest replies, for a request repeated soon after (bounded).
+    recent: Mutex<LruCache<String, Response>>,
+    /// Requests being sent now: later identical ones wait for the reply.
+    in_flight: Mutex<HashMap<String, Shared>>,
     disk: Option<cache::DiskCache>,
     cancel: CancellationToken,
     pub counters: Counters,
@@ -85,7 +115,11 @@ impl Dispatcher {
             limits: RateLimits::new(config.requests_per_minute, config.tokens_per_minute),
             retry: config.retry,
             timeout: config.timeout,
-            cache: Mutex::new(HashMap::new()),
+            preloaded: Mutex::new(HashMap::new()),
+            recent: Mutex::new(LruCache::new(
+                NonZeroUsize::new(RECENT).unwrap_or(NonZeroUsize::MIN),
+            )),
+            in_flight: Mutex::new(HashMap::new()),
             disk: None,
             cancel,
             counters: Counters::default(),
@@ -100,7 +134,7 @@ impl Dispatcher {
 
     /// Seeds the cache with answers from an earlier run (resume).
     pub fn preload(&self, answered: impl IntoIterator<Item = (String, Response)>) {
-        if let Ok(mut cache) = self.cache.lock() {
+        if let Ok(mut cache) = self.preloaded.lock() {
             cache.extend(answered);
         }
     }
@@ -121,23 +155,118 @@ impl Dispatcher {
 
     /// Makes one logical call: from the cache, or with up to the policy's attempts.
     pub async fn call(&self, request: &Request) -> CallOutcome {
+        self.call_with(request, None).await
+    }
+
+    /// Makes one logical call, answered from `prior` (an item's earlier record) when it
+    /// holds the request's hash, else from the caches, else from a request in flight with
+    /// the same hash, else sent.
+    pub async fn call_with(
+        &self,
+        request: &Request,
+        prior: Option<&HashMap<String, Response>>,
+    ) -> CallOutcome {
         let hash = self.hash(request);
-        let cached = self
-            .cache
+        if let Some(response) = prior
+            .and_then(|p| p.get(&hash).cloned())
+            .or_else(|| self.remembered(&hash))
+        {
+            return self.hit(hash, response);
+        }
+        loop {
+            // Either another caller is sending this request (wait for its reply), or this
+            // one registers to send it.
+            let (waiting, sender) = match self.in_flight.lock() {
+                Ok(mut table) => match table.get(&hash) {
+                    Some(shared) => (Some(shared.clone()), None),
+                    None => {
+                        let (tx, rx) = watch::channel(None);
+                        table.insert(hash.clone(), rx);
+                        (None, Some(tx))
+                    }
+                },
+                Err(_) => (None, None),
+            };
+            if waiting.is_none() {
+                let _entry = sender.as_ref().map(|_| InFlight {
+                    table: &self.in_flight,
+                    hash: &hash,
+                });
+                let outcome = self.send(hash.clone(), request).await;
+                if let Some(tx) = sender
+                    && !outcome.cancelled
+                {
+                    tx.send_replace(Some(outcome.result.clone()));
+                }
+                return outcome;
+            }
+            let Some(mut shared) = waiting else { continue };
+            let landed = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => None,
+                r = shared.wait_for(Option::is_some) => r.ok().and_then(|v| v.clone()),
+            };
+            match landed {
+                Some(Ok(response)) => return self.hit(hash, response),
+                Some(Err(error)) => {
+                    return CallOutcome {
+                        hash,
+                        result: Err(error),
+                        attempts: 0,
+                        cached: false,
+                        cancelled: false,
+                    };
+                }
+                None if self.cancel.is_cancelled() => {
+                    return CallOutcome {
+                        hash,
+                        result: Err("cancelled before the first attempt".into()),
+                        attempts: 0,
+                        cached: false,
+                        cancelled: true,
+                    };
+                }
+                // The sender was dropped without a reply: send it here.
+                None => continue,
+            }
+        }
+    }
+
+    /// A reply kept from earlier: a killed session's, a recent one, or the disk cache's.
+    fn remembered(&self, hash: &str) -> Option<Response> {
+        if let Some(r) = self
+            .preloaded
             .lock()
             .ok()
-            .and_then(|c| c.get(&hash).cloned())
-            .or_else(|| self.disk.as_ref().and_then(|d| d.get(&hash)));
-        if let Some(response) = cached {
-            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return CallOutcome {
-                hash,
-                result: Ok(response),
-                attempts: 0,
-                cached: true,
-                cancelled: false,
-            };
+            .and_then(|c| c.get(hash).cloned())
+        {
+            return Some(r);
         }
+        if let Some(r) = self
+            .recent
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(hash).cloned())
+        {
+            return Some(r);
+        }
+        self.disk.as_ref().and_then(|d| d.get(hash))
+    }
+
+    /// A call answered without a request.
+    fn hit(&self, hash: String, response: Response) -> CallOutcome {
+        self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        CallOutcome {
+            hash,
+            result: Ok(response),
+            attempts: 0,
+            cached: true,
+            cancelled: false,
+        }
+    }
+
+    /// Sends a request, with up to the policy's attempts.
+    async fn send(&self, hash: String, request: &Request) -> CallOutcome {
         let mut backoff = self.retry.delays();
         let mut attempts = 0;
         let mut last_error = String::from("cancelled before the first attempt");
@@ -158,18 +287,6 @@ impl Dispatcher {
             let Ok(_permit) = permit else {
                 return cancelled(last_error, attempts);
             };
-            // An identical request may have been answered while this one waited for a slot.
-            let answered = self.cache.lock().ok().and_then(|c| c.get(&hash).cloned());
-            if let Some(response) = answered {
-                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return CallOutcome {
-                    hash,
-                    result: Ok(response),
-                    attempts,
-                    cached: attempts == 0,
-                    cancelled: false,
-                };
-            }
             tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => return cancelled(last_error, attempts),
@@ -201,8 +318,8 @@ impl Dispatcher {
                             .completion_tokens
                             .fetch_add(usage.completion_tokens, Ordering::Relaxed);
                     }
-                    if let Ok(mut cache) = self.cache.lock() {
-                        cache.insert(hash.clone(), response.clone());
+                    if let Ok(mut recent) = self.recent.lock() {
+                        recent.put(hash.clone(), response.clone());
                     }
                     if let Some(disk) = &self.disk {
                         disk.put(&hash, &response);

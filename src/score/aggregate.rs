@@ -235,13 +235,36 @@ fn round4(x: f64) -> f64 {
 /// Aggregates items overall and by each breakdown column (items without the field are left
 /// out of that column's table).
 pub fn breakdown<'a>(items: impl IntoIterator<Item = Scored<'a>>, spec: Spec<'_>) -> Breakdown {
-    let mut overall = Partition::default();
-    let mut by: BTreeMap<&str, BTreeMap<String, Partition>> = BTreeMap::new();
-    // macro metric index -> category -> moments
-    let mut macros: Vec<BTreeMap<String, Moments>> =
-        vec![BTreeMap::new(); spec.macro_metrics.len()];
+    let mut aggregator = Aggregator::new(spec);
     for item in items {
-        overall.add(&spec, &item);
+        aggregator.add(&item);
+    }
+    aggregator.finish()
+}
+
+/// [`breakdown`] one item at a time, so a journal can be aggregated as it streams past:
+/// what it keeps grows with the categories and clusters, not with the items.
+pub struct Aggregator<'s> {
+    spec: Spec<'s>,
+    overall: Partition,
+    by: BTreeMap<&'s str, BTreeMap<String, Partition>>,
+    /// macro metric index -> category -> moments
+    macros: Vec<BTreeMap<String, Moments>>,
+}
+
+impl<'s> Aggregator<'s> {
+    pub fn new(spec: Spec<'s>) -> Self {
+        Self {
+            spec,
+            overall: Partition::default(),
+            by: BTreeMap::new(),
+            macros: vec![BTreeMap::new(); spec.macro_metrics.len()],
+        }
+    }
+
+    pub fn add(&mut self, item: &Scored<'_>) {
+        let spec = self.spec;
+        self.overall.add(&spec, item);
         for column in spec.columns {
             let Some(value) = item.fields.get(column) else {
                 continue;
@@ -256,48 +279,55 @@ pub fn breakdown<'a>(items: impl IntoIterator<Item = Scored<'a>>, spec: Spec<'_>
                 vec![value.as_str()]
             };
             for v in values {
-                by.entry(column)
+                self.by
+                    .entry(column.as_str())
                     .or_default()
                     .entry(v.to_string())
                     .or_default()
-                    .add(&spec, &item);
+                    .add(&spec, item);
             }
         }
         for (i, m) in spec.macro_metrics.iter().enumerate() {
             if let Some(category) = item.fields.get(&m.over) {
-                macros[i]
+                self.macros[i]
                     .entry(category.clone())
                     .or_default()
-                    .add(self::value(&item, &m.metric));
+                    .add(self::value(item, &m.metric));
             }
         }
     }
-    let mut result = Breakdown {
-        overall: overall.finish(&spec),
-        by: by
-            .into_iter()
-            .map(|(col, groups)| {
-                (
-                    col.to_string(),
-                    groups
-                        .into_iter()
-                        .map(|(v, p)| (v, p.finish(&spec)))
-                        .collect(),
-                )
-            })
-            .collect(),
-    };
-    for (m, categories) in spec.macro_metrics.iter().zip(&macros) {
-        if categories.is_empty() {
-            continue;
+
+    pub fn finish(self) -> Breakdown {
+        let spec = self.spec;
+        let mut result = Breakdown {
+            overall: self.overall.finish(&spec),
+            by: self
+                .by
+                .into_iter()
+                .map(|(col, groups)| {
+                    (
+                        col.to_string(),
+                        groups
+                            .into_iter()
+                            .map(|(v, p)| (v, p.finish(&spec)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        };
+        for (m, categories) in spec.macro_metrics.iter().zip(&self.macros) {
+            if categories.is_empty() {
+                continue;
+            }
+            let mean =
+                categories.values().map(Moments::mean).sum::<f64>() / categories.len() as f64;
+            result
+                .overall
+                .metrics
+                .insert(m.name.clone(), round4(100.0 * mean));
         }
-        let mean = categories.values().map(Moments::mean).sum::<f64>() / categories.len() as f64;
         result
-            .overall
-            .metrics
-            .insert(m.name.clone(), round4(100.0 * mean));
     }
-    result
 }
 
 #[cfg(test)]

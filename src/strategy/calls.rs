@@ -7,13 +7,14 @@
 //! (raw text, usage, latency, attempts, finish reason), and a resumed run can preload
 //! every role's dispatcher from the journal.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::Request;
+use crate::adapter::{Request, Response};
 use crate::schedule::{CallOutcome, Dispatcher};
 use crate::score::decide::{Judge, JudgeCall};
 
@@ -120,6 +121,8 @@ pub struct Calls {
     context: Arc<CallContext>,
     log: Mutex<Vec<Call>>,
     sink: Option<Arc<dyn CallSink>>,
+    /// Replies this item's earlier record holds, by request hash (resume).
+    prior: Option<HashMap<String, Response>>,
 }
 
 impl Calls {
@@ -128,7 +131,15 @@ impl Calls {
             context,
             log: Mutex::new(Vec::new()),
             sink: None,
+            prior: None,
         }
+    }
+
+    /// Answers calls whose request hash is in `prior` (the item's earlier record) without
+    /// a request.
+    pub fn with_prior(mut self, prior: Option<HashMap<String, Response>>) -> Self {
+        self.prior = prior.filter(|p| !p.is_empty());
+        self
     }
 
     /// Also hands every call that reached a model (not the cache) to `sink` as it lands.
@@ -186,8 +197,12 @@ impl Calls {
     /// `role` in request order.
     pub async fn many(&self, role: CallRole, requests: &[Request]) -> Vec<CallOutcome> {
         let endpoint = &self.context.model;
-        let outcomes =
-            futures::future::join_all(requests.iter().map(|r| endpoint.dispatcher.call(r))).await;
+        let outcomes = futures::future::join_all(
+            requests
+                .iter()
+                .map(|r| endpoint.dispatcher.call_with(r, self.prior.as_ref())),
+        )
+        .await;
         for outcome in &outcomes {
             self.record(role, endpoint, outcome.clone());
         }
@@ -195,7 +210,10 @@ impl Calls {
     }
 
     async fn call(&self, role: CallRole, endpoint: &Endpoint, request: &Request) -> CallOutcome {
-        let outcome = endpoint.dispatcher.call(request).await;
+        let outcome = endpoint
+            .dispatcher
+            .call_with(request, self.prior.as_ref())
+            .await;
         self.record(role, endpoint, outcome.clone());
         outcome
     }
