@@ -370,3 +370,126 @@ impl Dispatcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use futures::FutureExt;
+    use futures::future::BoxFuture;
+
+    use super::*;
+
+    /// Answers every request after `delay`, counting the requests it got.
+    struct Slow {
+        delay: Duration,
+        sent: AtomicUsize,
+    }
+
+    impl Model for Slow {
+        fn fingerprint(&self) -> String {
+            "slow".into()
+        }
+        fn generate<'a>(
+            &'a self,
+            request: &'a Request,
+        ) -> BoxFuture<'a, Result<Response, CallError>> {
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(self.delay).await;
+                Ok(Response {
+                    text: format!("{} messages", request.messages.len()),
+                    ..Response::default()
+                })
+            }
+            .boxed()
+        }
+        fn probe(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+            async { Ok(()) }.boxed()
+        }
+        fn estimate_tokens(&self, _request: &Request) -> u32 {
+            1
+        }
+    }
+
+    fn dispatcher(model: Arc<Slow>) -> Dispatcher {
+        Dispatcher::new(
+            model,
+            DispatchConfig {
+                concurrency: 64,
+                requests_per_minute: None,
+                tokens_per_minute: None,
+                retry: RetryPolicy {
+                    max_attempts: 1,
+                    base_delay: Duration::ZERO,
+                    max_delay: Duration::ZERO,
+                },
+                timeout: Duration::from_secs(30),
+            },
+            CancellationToken::new(),
+        )
+    }
+
+    #[tokio::test]
+    async fn identical_requests_in_flight_are_sent_once() {
+        let model = Arc::new(Slow {
+            delay: Duration::from_millis(100),
+            sent: AtomicUsize::new(0),
+        });
+        let d = dispatcher(model.clone());
+        let same = Request::text("what is the tallest bar?");
+        let other = Request::text("and the shortest?");
+        let mut calls: Vec<_> = (0..10).map(|_| d.call(&same)).collect();
+        calls.push(d.call(&other));
+        let outcomes = futures::future::join_all(calls).await;
+        assert_eq!(
+            model.sent.load(Ordering::SeqCst),
+            2,
+            "one request per distinct body"
+        );
+        assert!(outcomes.iter().all(|o| o.result.is_ok()));
+        assert_eq!(outcomes.iter().filter(|o| !o.cached).count(), 2);
+        assert_eq!(d.counters.cache_hits.load(Ordering::SeqCst), 9);
+        // Asked again later: from the recent replies, no request.
+        let again = d.call(&same).await;
+        assert!(again.cached);
+        assert_eq!(model.sent.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_prior_reply_answers_without_a_request() {
+        let model = Arc::new(Slow {
+            delay: Duration::ZERO,
+            sent: AtomicUsize::new(0),
+        });
+        let d = dispatcher(model.clone());
+        let request = Request::text("q");
+        let prior = HashMap::from([(
+            d.hash(&request),
+            Response {
+                text: "from the journal".into(),
+                ..Response::default()
+            },
+        )]);
+        let outcome = d.call_with(&request, Some(&prior)).await;
+        assert_eq!(
+            outcome.result.map(|r| r.text).ok().as_deref(),
+            Some("from the journal")
+        );
+        assert_eq!(model.sent.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn recent_replies_are_bounded() {
+        let d = dispatcher(Arc::new(Slow {
+            delay: Duration::ZERO,
+            sent: AtomicUsize::new(0),
+        }));
+        if let Ok(mut recent) = d.recent.lock() {
+            for i in 0..RECENT * 2 {
+                recent.put(i.to_string(), Response::default());
+            }
+            assert_eq!(recent.len(), RECENT);
+        }
+    }
+}
