@@ -171,9 +171,10 @@ pub struct RunArgs {
     /// The seed of --sample.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Requests in flight at once (default: the model card's max_concurrency).
+    /// Requests in flight at once, or `auto` to find it while the run goes (default: the
+    /// model card's max_concurrency).
     #[arg(long)]
-    pub concurrency: Option<usize>,
+    pub concurrency: Option<evalkit::card::model::MaxConcurrency>,
     /// Where run directories go.
     #[arg(long, default_value = "runs")]
     pub out: PathBuf,

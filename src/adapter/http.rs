@@ -5,9 +5,13 @@
 //! base models that have no chat template and answer in sentences through one.
 //!
 //! One attempt per call; the scheduler owns retries. Errors are classified for the retry
-//! policy (429/5xx/timeouts/connection errors/malformed replies are transient, other 4xx
-//! permanent) and scrubbed of the API key, which is read from the environment variable
-//! the card names and never written anywhere.
+//! policy (429 and 503 are overload, other 5xx/timeouts/connection errors/malformed replies
+//! transient, other 4xx permanent) and scrubbed of the API key, which is read from the
+//! environment variable the card names and never written anywhere.
+//!
+//! A card listing several replicas (`base_urls`) sends each attempt to the one
+//! [`EndpointPool`] picks (fewest outstanding, circuit breaker per replica) and tells the
+//! pool how the attempt went.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +21,7 @@ use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde_json::{Value, json};
 
+use super::endpoints::{EndpointPool, EndpointStats, Outcome};
 use super::{CallError, Model, Part, Request, Response, Role, Usage};
 use crate::card::model::{ContentMode, Endpoint, ModelCard, OpenaiSettings};
 
@@ -26,8 +31,9 @@ pub struct OpenAiModel {
     /// The card's `openai` settings (base URL, model name, key variable, system prompt).
     settings: OpenaiSettings,
     client: reqwest::Client,
-    completions_url: String,
-    models_url: String,
+    /// The replicas (one for a card with a single `base_url`), each with its
+    /// `/chat/completions` (or `/completions`) URL.
+    pool: EndpointPool,
     api_key: Option<String>,
     /// Every form of the key and of a `base_url` password that a server might echo.
     secrets: Vec<String>,
@@ -62,25 +68,27 @@ impl OpenAiModel {
             .default_headers(headers)
             .timeout(card.timeout())
             .connect_timeout(card.timeout().min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(card.max_concurrency.max(1))
+            .pool_max_idle_per_host(card.concurrency_ceiling())
             .tcp_nodelay(true)
             .build()?;
-        let base = settings.base_url.trim_end_matches('/');
         let secrets = super::redact::forms(
             api_key
                 .iter()
                 .map(String::as_str)
-                .chain(settings.url_password()),
+                .chain(settings.url_passwords()),
         );
         Ok(Self {
             card: card.clone(),
             settings: settings.clone(),
             client,
-            completions_url: match settings.endpoint {
-                Endpoint::Chat => format!("{base}/chat/completions"),
-                Endpoint::Completions => format!("{base}/completions"),
-            },
-            models_url: format!("{base}/models"),
+            pool: EndpointPool::new(
+                &settings.urls(),
+                match settings.endpoint {
+                    Endpoint::Chat => "/chat/completions",
+                    Endpoint::Completions => "/completions",
+                },
+                settings.base_urls.is_some(),
+            ),
             api_key,
             secrets,
         })
@@ -264,11 +272,25 @@ impl OpenAiModel {
         Ok(body)
     }
 
+    /// One attempt, on the replica the pool picks; the pool learns how it went.
     async fn send(&self, request: &Request) -> Result<Response, CallError> {
+        let lease = self.pool.pick();
+        let started = Instant::now();
+        let result = self.send_to(lease.url(), request).await;
+        lease.finish(match &result {
+            Ok(_) => Outcome::Answered(started.elapsed()),
+            Err(CallError::Overloaded { .. }) => Outcome::Busy,
+            Err(CallError::Permanent { .. }) => Outcome::Refused,
+            Err(CallError::Transient { .. }) => Outcome::Failed,
+        });
+        result
+    }
+
+    async fn send_to(&self, url: &str, request: &Request) -> Result<Response, CallError> {
         let started = Instant::now();
         let response = self
             .client
-            .post(&self.completions_url)
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(self.body(request))
             .send()
@@ -302,19 +324,59 @@ impl OpenAiModel {
         })
     }
 
+    /// Every replica is asked for its models: a refused key is an error; so is no replica
+    /// answering. A replica that cannot be reached while others can is a warning: it gets
+    /// requests, and the circuit breaker leaves it alone if it keeps failing.
     async fn check_reachable(&self) -> anyhow::Result<()> {
+        let bases = self.pool.bases();
+        if bases.len() == 1 {
+            return self.check_one(&bases[0], "base_url").await;
+        }
+        // All at once: a replica that does not answer costs one connect timeout, not one each.
+        let checks = bases.iter().map(|base| self.check_one(base, "base_urls"));
+        let mut unreachable = Vec::new();
+        for result in futures::future::join_all(checks).await {
+            match result {
+                Ok(()) => {}
+                Err(e) if e.is::<Unreachable>() => unreachable.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        if unreachable.len() == bases.len() {
+            let reasons: Vec<String> = unreachable.iter().map(|e| format!("{e:#}")).collect();
+            anyhow::bail!(
+                "none of the {} replicas of model `{}` can be reached:\n{}",
+                bases.len(),
+                self.card.name,
+                reasons.join("\n")
+            );
+        }
+        for e in unreachable {
+            eprintln!(
+                "warning: {e:#} (the other replicas answer; this one gets requests again once it does)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Asks one replica (`base`, as the card's `field` gives it) for its models.
+    async fn check_one(&self, base: &str, field: &str) -> anyhow::Result<()> {
         let card = &self.card;
         let settings = &self.settings;
-        let response = self.client.get(&self.models_url).send().await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot reach model server `{}` at {} ({}/models): {}.\nIs the server running? Fix `base_url` in {} if it lives elsewhere.",
-                card.name,
-                settings.display_url(),
-                settings.display_url().trim_end_matches('/'),
-                self.scrub(&describe_reqwest(&e)),
-                card.path.display()
-            )
-        })?;
+        let shown = crate::card::kinds::redact_url_password(base);
+        let response = self
+            .client
+            .get(format!("{base}/models"))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::Error::new(Unreachable(format!(
+                    "cannot reach model server `{}` at {shown} ({shown}/models): {}.\nIs the server running? Fix `{field}` in {} if it lives elsewhere.",
+                    card.name,
+                    self.scrub(&describe_reqwest(&e)),
+                    card.path.display()
+                )))
+            })?;
         match response.status() {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 let hint = if self.api_key.is_some() {
@@ -329,9 +391,8 @@ impl OpenAiModel {
                     )
                 };
                 anyhow::bail!(
-                    "model server `{}` at {} refused access (HTTP {}): {hint} (card {})",
+                    "model server `{}` at {shown} refused access (HTTP {}): {hint} (card {})",
                     card.name,
-                    settings.display_url(),
                     response.status().as_u16(),
                     card.path.display()
                 )
@@ -341,6 +402,18 @@ impl OpenAiModel {
         }
     }
 }
+
+/// A model server that could not be reached (as opposed to one that refused the key).
+#[derive(Debug)]
+struct Unreachable(String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
 
 impl OpenAiModel {
     /// The settings added for base models, in the fingerprint only when set (so chat cards
@@ -392,6 +465,10 @@ impl Model for OpenAiModel {
         self.check_reachable().boxed()
     }
 
+    fn endpoints(&self) -> Vec<EndpointStats> {
+        self.pool.stats()
+    }
+
     fn estimate_tokens(&self, request: &Request) -> u32 {
         let mut chars = 0usize;
         let mut images = 0u32;
@@ -435,7 +512,12 @@ fn classify_status(
     retry_after: Option<Duration>,
 ) -> CallError {
     let code = status.as_u16();
-    if code == 429 || code == 408 || status.is_server_error() {
+    if code == 429 || code == 503 {
+        CallError::Overloaded {
+            message,
+            retry_after,
+        }
+    } else if code == 408 || status.is_server_error() {
         CallError::Transient {
             message,
             retry_after,
@@ -759,7 +841,7 @@ mod tests {
         )
         .unwrap();
         let model = OpenAiModel::new(&card).unwrap();
-        assert!(model.completions_url.ends_with("/v1/completions"));
+        assert!(model.pool.pick().url().ends_with("/v1/completions"));
         let mut request = Request::text("2+2\n".to_string());
         request.sampling.stop = vec!["\n\n".into()];
         let body: Value = serde_json::from_slice(&model.body(&request)).unwrap();
@@ -773,14 +855,13 @@ mod tests {
 
     #[test]
     fn classifies_statuses() {
-        let t = |c: u16| {
-            matches!(
-                classify_status(StatusCode::from_u16(c).unwrap(), String::new(), None),
-                CallError::Transient { .. }
-            )
-        };
-        assert!(t(429) && t(500) && t(502) && t(503) && t(408));
+        let class = |c: u16| classify_status(StatusCode::from_u16(c).unwrap(), String::new(), None);
+        let t = |c: u16| matches!(class(c), CallError::Transient { .. });
+        let busy = |c: u16| matches!(class(c), CallError::Overloaded { .. });
+        assert!(t(500) && t(502) && t(408));
+        assert!(busy(429) && busy(503));
         assert!(!t(400) && !t(401) && !t(404) && !t(422));
+        assert!(!busy(400) && !busy(500));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Model adapters: one trait that local (ONNX) and remote (HTTP) models both implement,
 //! so the scheduler treats them alike.
 
+pub mod endpoints;
 pub mod factory;
 pub mod http;
 pub mod onnx;
@@ -239,6 +240,15 @@ pub enum CallError {
     /// Will fail the same way again (other 4xx, a request the adapter cannot express).
     #[error("{message}")]
     Permanent { message: String },
+    /// The server is busy (HTTP 429 or 503): worth another attempt, and a sign to send
+    /// fewer requests at once. Retried like [`CallError::Transient`]; under adaptive
+    /// concurrency it also lowers the limit and does not use up the call's attempts.
+    #[error("{message}")]
+    Overloaded {
+        message: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
 }
 
 impl CallError {
@@ -270,6 +280,12 @@ pub trait Model: Send + Sync {
 
     /// A rough token cost of a request, for tokens-per-minute limits.
     fn estimate_tokens(&self, request: &Request) -> u32;
+
+    /// Per-replica figures when the model is served by several endpoints (a card's
+    /// `base_urls`); empty otherwise.
+    fn endpoints(&self) -> Vec<endpoints::EndpointStats> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

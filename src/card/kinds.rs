@@ -135,6 +135,12 @@ pub struct OpenaiSettings {
     /// e.g. `https://api.openai.com/v1` or `http://127.0.0.1:8000/v1`.
     #[serde(default)]
     pub base_url: String,
+    /// Instead of `base_url`: several replicas of one model (e.g. vLLM on several GPUs or
+    /// hosts). Each request goes to the replica with the fewest requests outstanding;
+    /// one that keeps failing is left alone and probed again later (see
+    /// `adapter::endpoints`). Which replica answered is no part of a request's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_urls: Option<Vec<String>>,
     /// The model name sent in each request.
     #[serde(default)]
     pub model: String,
@@ -214,21 +220,52 @@ pub fn default_reasoning_tags() -> Vec<String> {
     vec!["<think>".into(), "</think>".into()]
 }
 
+/// The password in a URL's userinfo (`http://user:PASSWORD@host`), if any.
+fn url_password(url: &str) -> Option<&str> {
+    let (userinfo, _) = url_userinfo(url)?;
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
 impl OpenaiSettings {
-    /// `base_url` as it may be shown or stored: a password in it replaced.
-    pub fn display_url(&self) -> String {
-        redact_url_password(&self.base_url)
+    /// The endpoints requests go to: `base_urls`, or the one `base_url`.
+    pub fn urls(&self) -> Vec<&str> {
+        match &self.base_urls {
+            Some(urls) => urls.iter().map(String::as_str).collect(),
+            None => vec![self.base_url.as_str()],
+        }
     }
 
-    /// The password in `base_url` (`http://user:PASSWORD@host`), if any.
-    pub fn url_password(&self) -> Option<&str> {
-        let (userinfo, _) = url_userinfo(&self.base_url)?;
-        let (_, password) = userinfo.split_once(':')?;
-        (!password.is_empty()).then_some(password)
+    /// `base_url` (or every one of `base_urls`, comma-separated) as it may be shown or
+    /// stored: a password in it replaced.
+    pub fn display_url(&self) -> String {
+        self.urls()
+            .into_iter()
+            .map(redact_url_password)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The passwords in `base_url` or `base_urls` (`http://user:PASSWORD@host`).
+    pub fn url_passwords(&self) -> Vec<&str> {
+        self.urls().into_iter().filter_map(url_password).collect()
+    }
+
+    /// The settings as they may be written to a manifest: every URL's password replaced.
+    pub fn without_secrets(&self) -> OpenaiSettings {
+        let mut out = self.clone();
+        out.base_url = redact_url_password(&self.base_url);
+        if let Some(urls) = &mut out.base_urls {
+            for url in urls.iter_mut() {
+                *url = redact_url_password(url);
+            }
+        }
+        out
     }
 
     pub const FIELDS: &'static [&'static str] = &[
         "base_url",
+        "base_urls",
         "model",
         "api_key_env",
         "system_prompt",
@@ -239,14 +276,7 @@ impl OpenaiSettings {
     ];
 
     fn validate(&self, p: &Path) -> anyhow::Result<()> {
-        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
-            return Err(field_error(
-                p,
-                "base_url",
-                "must start with http:// or https://",
-                format!("{:?}", redact_url_password(&self.base_url)),
-            ));
-        }
+        self.validate_urls(p)?;
         if self.model.trim().is_empty() {
             return Err(field_error(
                 p,
@@ -293,6 +323,68 @@ impl OpenaiSettings {
         Ok(())
     }
 }
+
+impl OpenaiSettings {
+    /// `base_url`, or `base_urls` (never both, never an empty list): each an http(s) URL,
+    /// no replica listed twice.
+    fn validate_urls(&self, p: &Path) -> anyhow::Result<()> {
+        let http = |url: &str| url.starts_with("http://") || url.starts_with("https://");
+        let Some(urls) = &self.base_urls else {
+            if !http(&self.base_url) {
+                return Err(field_error(
+                    p,
+                    "base_url",
+                    "must start with http:// or https:// (or list replicas in base_urls)",
+                    format!("{:?}", redact_url_password(&self.base_url)),
+                ));
+            }
+            return Ok(());
+        };
+        if !self.base_url.is_empty() {
+            return Err(field_error(
+                p,
+                "base_urls",
+                "cannot be given together with `base_url`; keep one of them (base_urls \
+                 for several replicas of the model)",
+                "both",
+            ));
+        }
+        if urls.is_empty() || urls.len() > MAX_REPLICAS {
+            return Err(field_error(
+                p,
+                "base_urls",
+                &format!(
+                    "must list between 1 and {MAX_REPLICAS} URLs of replicas of the model, \
+                     e.g. [\"http://10.0.0.1:8000/v1\", \"http://10.0.0.2:8000/v1\"]"
+                ),
+                format!("{} URLs", urls.len()),
+            ));
+        }
+        for (i, url) in urls.iter().enumerate() {
+            if !http(url) {
+                return Err(field_error(
+                    p,
+                    &format!("base_urls[{i}]"),
+                    "must start with http:// or https://",
+                    format!("{:?}", redact_url_password(url)),
+                ));
+            }
+            let url = url.trim_end_matches('/');
+            if urls[..i].iter().any(|u| u.trim_end_matches('/') == url) {
+                return Err(field_error(
+                    p,
+                    &format!("base_urls[{i}]"),
+                    "lists a replica already listed; remove the repeat",
+                    format!("{:?}", redact_url_password(url)),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The most replicas one card may list.
+pub const MAX_REPLICAS: usize = 256;
 
 /// `kind = "onnx-ocr"` and `kind = "onnx-image2text"`: a model run in process through ONNX
 /// Runtime from a local directory.
@@ -375,6 +467,7 @@ mod tests {
         };
         let openai = OpenaiSettings {
             base_url: String::new(),
+            base_urls: Some(vec![]),
             model: String::new(),
             api_key_env: String::new(),
             system_prompt: None,

@@ -6,6 +6,7 @@
 //! read from a file or from the copies of `adapters/` and `datasets/` built into evalkit
 //! ([`shipped`]); either way it is parsed from its text and named by a path.
 
+pub mod concurrency;
 pub mod find;
 pub mod group;
 pub mod kinds;

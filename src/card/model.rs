@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::concurrency::MaxConcurrency;
+use super::concurrency::{DEFAULT_AUTO_LIMIT, MAX_REQUESTS_IN_FLIGHT};
 pub use super::kinds::{AdapterSettings, Endpoint, ModelKind, OnnxSettings, OpenaiSettings};
 use super::{field_error, located, parse_toml_str, read_card};
 
@@ -45,9 +47,13 @@ pub struct ModelCard {
     /// `kind` and the settings that belong to it.
     #[serde(flatten)]
     pub adapter: AdapterSettings,
-    /// Requests in flight at once.
-    #[serde(default = "default_concurrency")]
-    pub max_concurrency: usize,
+    /// Requests in flight at once: a number, or `"auto"` (found while the run goes,
+    /// between 1 and `max_concurrency_limit`).
+    #[serde(default)]
+    pub max_concurrency: MaxConcurrency,
+    /// With `max_concurrency = "auto"`: the most requests in flight (default 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency_limit: Option<usize>,
     #[serde(default)]
     pub requests_per_minute: Option<u32>,
     #[serde(default)]
@@ -98,6 +104,7 @@ pub const SHARED_FIELDS: &[&str] = &[
     "name",
     "description",
     "max_concurrency",
+    "max_concurrency_limit",
     "requests_per_minute",
     "tokens_per_minute",
     "max_tokens",
@@ -113,9 +120,6 @@ pub const SHARED_FIELDS: &[&str] = &[
     "max_image_pixels",
 ];
 
-fn default_concurrency() -> usize {
-    8
-}
 fn default_timeout() -> f64 {
     120.0
 }
@@ -167,6 +171,15 @@ impl ModelCard {
         self.max_tokens.unwrap_or(256)
     }
 
+    /// The most calls in flight the card allows: its fixed `max_concurrency`, or under
+    /// `"auto"` its `max_concurrency_limit` (default 256).
+    pub fn concurrency_ceiling(&self) -> usize {
+        match self.max_concurrency {
+            MaxConcurrency::Fixed(n) => n.max(1),
+            MaxConcurrency::Auto => self.max_concurrency_limit.unwrap_or(DEFAULT_AUTO_LIMIT),
+        }
+    }
+
     /// Requests the scheduler keeps in flight for `batches` concurrent calls: a local
     /// image-to-text model runs `batch_size` requests per session call, so it takes
     /// `batches x batch_size`; every other kind takes `batches`.
@@ -174,11 +187,12 @@ impl ModelCard {
         batches.saturating_mul(self.adapter.requests_per_call())
     }
 
-    /// The card as it may be written to a manifest: a password in `base_url` replaced.
+    /// The card as it may be written to a manifest: a password in `base_url` (or in any
+    /// of `base_urls`) replaced.
     pub fn without_secrets(&self) -> ModelCard {
         let mut card = self.clone();
         if let AdapterSettings::Openai(s) = &mut card.adapter {
-            s.base_url = s.display_url();
+            *s = s.without_secrets();
         }
         card
     }
@@ -221,14 +235,7 @@ impl ModelCard {
     fn validate(&self) -> anyhow::Result<()> {
         let p = &self.path;
         self.adapter.validate(p)?;
-        if self.max_concurrency == 0 || self.max_concurrency > 4096 {
-            return Err(field_error(
-                p,
-                "max_concurrency",
-                "must be between 1 and 4096",
-                self.max_concurrency,
-            ));
-        }
+        self.validate_concurrency()?;
         if self.requests_per_minute == Some(0) {
             return Err(field_error(
                 p,
@@ -324,6 +331,61 @@ impl ModelCard {
                 ),
                 "\"text\"",
             ));
+        }
+        Ok(())
+    }
+}
+
+impl ModelCard {
+    /// `max_concurrency` in range; `"auto"` only for kind `openai` (a local model never
+    /// answers 429); `max_concurrency_limit` only with `"auto"`.
+    fn validate_concurrency(&self) -> anyhow::Result<()> {
+        let p = &self.path;
+        let range = 1..=MAX_REQUESTS_IN_FLIGHT;
+        match self.max_concurrency {
+            MaxConcurrency::Fixed(n) if !range.contains(&n) => {
+                return Err(field_error(
+                    p,
+                    "max_concurrency",
+                    &format!("must be between 1 and {MAX_REQUESTS_IN_FLIGHT}, or \"auto\""),
+                    n,
+                ));
+            }
+            MaxConcurrency::Fixed(_) => {
+                if let Some(limit) = self.max_concurrency_limit {
+                    return Err(field_error(
+                        p,
+                        "max_concurrency_limit",
+                        "is used only with max_concurrency = \"auto\"; remove it, or set \
+                         max_concurrency = \"auto\"",
+                        limit,
+                    ));
+                }
+            }
+            MaxConcurrency::Auto => {
+                if self.kind() != ModelKind::Openai {
+                    return Err(field_error(
+                        p,
+                        "max_concurrency",
+                        &format!(
+                            "can be \"auto\" only for kind `openai` (a `{}` model runs in \
+                             process); give a number",
+                            self.kind().name()
+                        ),
+                        "\"auto\"",
+                    ));
+                }
+                if let Some(limit) = self.max_concurrency_limit
+                    && !range.contains(&limit)
+                {
+                    return Err(field_error(
+                        p,
+                        "max_concurrency_limit",
+                        &format!("must be between 1 and {MAX_REQUESTS_IN_FLIGHT}"),
+                        limit,
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -544,6 +606,79 @@ mod tests {
     }
 
     #[test]
+    fn replicas_and_auto_concurrency() {
+        let two = "kind = \"openai\"\nmodel = \"x\"\nbase_urls = [\"http://a:1/v1\", \"http://u:pw@b:2/v1\"]\n";
+        let card = load_str(two).unwrap();
+        let s = card.openai().unwrap();
+        assert_eq!(s.urls(), vec!["http://a:1/v1", "http://u:pw@b:2/v1"]);
+        assert_eq!(s.url_passwords(), vec!["pw"]);
+        let stored = serde_json::to_value(card.without_secrets()).unwrap();
+        assert_eq!(
+            stored["base_urls"],
+            serde_json::json!(["http://a:1/v1", "http://u:[REDACTED]@b:2/v1"])
+        );
+        for (text, needle) in [
+            (
+                format!("{MINIMAL}base_urls = [\"http://b/v1\"]\n"),
+                "cannot be given together with `base_url`",
+            ),
+            (
+                "kind = \"openai\"\nmodel = \"x\"\nbase_urls = []\n".to_string(),
+                "must list between 1 and",
+            ),
+            (
+                "kind = \"openai\"\nmodel = \"x\"\nbase_urls = [\"http://a/v1\", \"ftp://b\"]\n"
+                    .to_string(),
+                "base_urls[1]",
+            ),
+            (
+                "kind = \"openai\"\nmodel = \"x\"\nbase_urls = [\"http://a/v1\", \"http://a/v1/\"]\n"
+                    .to_string(),
+                "already listed",
+            ),
+        ] {
+            let err = load_str(&text).unwrap_err().to_string();
+            assert!(
+                err.contains("m.toml") && err.contains("base_urls") && err.contains(needle),
+                "{err}"
+            );
+        }
+
+        let auto = load_str(&format!("{MINIMAL}max_concurrency = \"auto\"\n")).unwrap();
+        assert_eq!(auto.max_concurrency, MaxConcurrency::Auto);
+        assert_eq!(auto.concurrency_ceiling(), 256);
+        let auto = load_str(&format!(
+            "{MINIMAL}max_concurrency = \"auto\"\nmax_concurrency_limit = 32\n"
+        ))
+        .unwrap();
+        assert_eq!(auto.concurrency_ceiling(), 32);
+        assert_eq!(
+            serde_json::to_value(&auto).unwrap()["max_concurrency"],
+            "auto"
+        );
+        for (extra, field) in [
+            ("max_concurrency_limit = 32\n", "max_concurrency_limit"),
+            (
+                "max_concurrency = \"auto\"\nmax_concurrency_limit = 0\n",
+                "max_concurrency_limit",
+            ),
+            ("max_concurrency = \"fast\"\n", "max_concurrency"),
+        ] {
+            let err = load_str(&format!("{MINIMAL}{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("m.toml") && err.contains(field), "{err}");
+        }
+        let err = load_str("kind = \"onnx-ocr\"\nmodel_dir = \"/m\"\nmax_concurrency = \"auto\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("max_concurrency") && err.contains("onnx-ocr"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn durations_are_bounded_instead_of_panicking() {
         for field in ["timeout_secs", "backoff_secs", "max_backoff_secs"] {
             for value in ["1e20", "86401", "inf", "-inf", "nan", "-1"] {
@@ -588,6 +723,7 @@ mod tests {
         assert_eq!(json["base_url"], "http://127.0.0.1:1/v1");
         assert_eq!(json["system_prompt"], "be brief");
         assert_eq!(json["max_concurrency"], 8);
+        assert!(json.get("max_concurrency_limit").is_none(), "{json}");
         assert!(json.get("model_dir").is_none(), "{json}");
         let back: ModelCard = serde_json::from_value(json).unwrap();
         assert_eq!(
@@ -615,7 +751,8 @@ mod tests {
     /// The shared field list the parser checks keys against is what serde reads.
     #[test]
     fn shared_fields_match_the_struct() {
-        let card = load_str(MINIMAL).unwrap();
+        let mut card = load_str(MINIMAL).unwrap();
+        card.max_concurrency_limit = Some(16);
         let json = serde_json::to_value(&card).unwrap();
         let mut keys: Vec<&str> = json
             .as_object()

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::adapter::endpoints::EndpointStats;
+pub use crate::schedule::adaptive::ConcurrencyReached;
 use crate::score::aggregate::Breakdown;
 
 /// Items by outcome.
@@ -65,6 +67,13 @@ pub struct ModelRequests {
     pub failed_calls: u64,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// Per replica, when the card lists several (`base_urls`): requests, errors, mean
+    /// latency, breaker trips; URLs with passwords redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<EndpointStats>,
+    /// Under `max_concurrency = "auto"`: the concurrency reached (final, max, mean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyReached>,
 }
 
 /// `summary.json`.

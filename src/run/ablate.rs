@@ -42,7 +42,7 @@ pub struct Settings {
     pub limit: Option<u64>,
     pub sample: Option<usize>,
     pub seed: Option<u64>,
-    pub concurrency: Option<usize>,
+    pub concurrency: Option<crate::card::model::MaxConcurrency>,
 }
 
 /// The grid: each key a list of values (model, suite, strategy, judge).

@@ -19,6 +19,8 @@ pub struct Session<'a> {
     pub invalid: u64,
     /// Every model the session called: `ROLE NAME` and its dispatcher's counters.
     pub counters: Vec<(String, &'a Counters)>,
+    /// Per model (`ROLE NAME`): its replicas and its adaptive limit, where it has them.
+    pub traffic: Vec<(String, crate::schedule::Traffic)>,
     pub interrupted: bool,
     /// The journal write that stopped the run, if one did.
     pub write_failure: Option<&'a anyhow::Error>,
@@ -42,6 +44,7 @@ pub fn finish(
             failed_calls: c.failed.load(Ordering::Relaxed),
             prompt_tokens: c.prompt_tokens.load(Ordering::Relaxed),
             completion_tokens: c.completion_tokens.load(Ordering::Relaxed),
+            ..ModelRequests::default()
         };
         requests.sent += one.sent;
         requests.retries += one.retries;
@@ -56,6 +59,14 @@ pub fn finish(
         entry.failed_calls += one.failed_calls;
         entry.prompt_tokens += one.prompt_tokens;
         entry.completion_tokens += one.completion_tokens;
+    }
+    for (label, traffic) in &session.traffic {
+        if traffic.endpoints.is_empty() && traffic.concurrency.is_none() {
+            continue;
+        }
+        let entry: &mut ModelRequests = requests.by_model.entry(label.clone()).or_default();
+        entry.endpoints.clone_from(&traffic.endpoints);
+        entry.concurrency.clone_from(&traffic.concurrency);
     }
     let finished_at = chrono::Utc::now().to_rfc3339();
     let outcome = match (session.write_failure, session.interrupted) {

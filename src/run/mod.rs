@@ -50,8 +50,8 @@ pub struct RunOptions {
     pub sample: Option<usize>,
     /// The sample's seed.
     pub seed: u64,
-    /// Overrides the card's `max_concurrency`.
-    pub concurrency: Option<usize>,
+    /// Overrides the card's `max_concurrency` (a number, or `auto`).
+    pub concurrency: Option<crate::card::model::MaxConcurrency>,
     pub output: Output,
     /// How long Ctrl-C waits for requests in flight.
     pub grace: Duration,
@@ -196,6 +196,7 @@ pub async fn run(opts: RunOptions) -> anyhow::Result<RunResult> {
             counters: roles
                 .context
                 .labelled_counters(opts.strategy.is_decoupled()),
+            traffic: roles.context.labelled_traffic(opts.strategy.is_decoupled()),
             interrupted,
             write_failure: write_failure.as_ref(),
             wall_time_s: started.elapsed().as_secs_f64(),

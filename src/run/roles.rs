@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{Model, Response};
-use crate::card::model::ModelCard;
+use crate::card::model::{MaxConcurrency, ModelCard, ModelKind};
 use crate::journal::ItemRecord;
 use crate::journal::record::CallRecord;
 use crate::schedule::cache::DiskCache;
@@ -39,15 +39,15 @@ pub async fn build(
     model_card: ModelCard,
     spec: &StrategySpec,
     judge: Option<&str>,
-    concurrency: Option<usize>,
+    concurrency: Option<MaxConcurrency>,
     shared_cache: bool,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Roles> {
+    let (batches, adaptive) = main_concurrency(&model_card, concurrency)?;
     let model = super::setup::model(&model_card)?;
     model.probe().await?;
-    let batches = concurrency.unwrap_or(model_card.max_concurrency).max(1);
     let disk = DiskCache::new(DiskCache::default_dir());
-    let mut main_dispatcher = dispatcher(model, &model_card, batches, cancel);
+    let mut main_dispatcher = dispatcher(model, &model_card, (batches, adaptive), cancel);
     if shared_cache {
         main_dispatcher = main_dispatcher.with_disk_cache(disk.clone());
     }
@@ -66,7 +66,7 @@ pub async fn build(
                 .map_err(|e| e.context("the judge model (--judge) is not usable"))?;
             Some(crate::strategy::calls::Endpoint {
                 name: card.name.clone(),
-                dispatcher: Arc::new(dispatcher(judge, card, card.max_concurrency, cancel)),
+                dispatcher: Arc::new(dispatcher(judge, card, own_concurrency(card), cancel)),
             })
         }
         None => None,
@@ -88,7 +88,7 @@ pub async fn build(
             .await
             .map_err(|e| e.context(format!("perception source `{source}` is not usable")))?;
         image_max_side = image_max_side.or(card.image_max_side);
-        let dispatcher = dispatcher(perceiver, &card, card.max_concurrency, cancel)
+        let dispatcher = dispatcher(perceiver, &card, own_concurrency(&card), cancel)
             .with_disk_cache(disk.clone());
         perceivers.push((
             source.to_string(),
@@ -111,18 +111,46 @@ pub async fn build(
     })
 }
 
+/// The model under test's calls in flight (the most, when adaptive) and whether they
+/// adapt: `--concurrency` when given, else the card's `max_concurrency`.
+fn main_concurrency(
+    card: &ModelCard,
+    concurrency: Option<MaxConcurrency>,
+) -> anyhow::Result<(usize, bool)> {
+    match concurrency.unwrap_or(card.max_concurrency) {
+        MaxConcurrency::Fixed(n) => Ok((n.max(1), false)),
+        MaxConcurrency::Auto if card.kind() != ModelKind::Openai => anyhow::bail!(
+            "--concurrency auto needs a model served over HTTP (kind `openai`); model card {} \
+             is of kind `{}`: give a number",
+            card.path.display(),
+            card.kind().name()
+        ),
+        MaxConcurrency::Auto => Ok((
+            card.max_concurrency_limit
+                .unwrap_or(crate::card::concurrency::DEFAULT_AUTO_LIMIT),
+            true,
+        )),
+    }
+}
+
+/// A card's own calls in flight (its ceiling) and whether they adapt.
+fn own_concurrency(card: &ModelCard) -> (usize, bool) {
+    (card.concurrency_ceiling(), card.max_concurrency.is_auto())
+}
+
 /// A dispatcher for a model with its card's limits and retry policy; `batches` calls at
-/// once (see [`ModelCard::requests_in_flight`]).
+/// once (see [`ModelCard::requests_in_flight`]), or at most that many when `adaptive`.
 fn dispatcher(
     model: Arc<dyn Model>,
     card: &ModelCard,
-    batches: usize,
+    (batches, adaptive): (usize, bool),
     cancel: &CancellationToken,
 ) -> Dispatcher {
     Dispatcher::new(
         model,
         DispatchConfig {
             concurrency: card.requests_in_flight(batches),
+            adaptive,
             requests_per_minute: card.requests_per_minute,
             tokens_per_minute: card.tokens_per_minute,
             retry: RetryPolicy {

@@ -5,8 +5,13 @@
 //! (PP-OCR reading one chart for each of its questions), answers a request repeated
 //! soon after from a small cache of recent replies (keyed by request hash; bounded, so
 //! memory does not grow with the run), and stops sending when the run is cancelled.
+//! Under `max_concurrency = "auto"` the bound adapts (see [`adaptive`] and [`gate`]), and
+//! an overload reply (429, 503) is retried without using up the call's attempts (up to
+//! [`MAX_OVERLOAD_RETRIES`]).
 
+pub mod adaptive;
 pub mod cache;
+pub mod gate;
 pub mod limits;
 pub mod retry;
 
@@ -14,10 +19,10 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapter::{CallError, Model, Request, Response};
@@ -55,10 +60,25 @@ pub struct Counters {
     pub completion_tokens: AtomicU64,
 }
 
+/// Overload replies one call may meet under adaptive concurrency before it fails (each
+/// retried after the backoff delay, none using up the card's `max_attempts`).
+pub const MAX_OVERLOAD_RETRIES: u32 = 100;
+
+/// What a dispatcher saw beyond its counters: the replicas of its model and the adaptive
+/// limit, for the summary.
+#[derive(Clone, Debug, Default)]
+pub struct Traffic {
+    pub endpoints: Vec<crate::adapter::endpoints::EndpointStats>,
+    pub concurrency: Option<adaptive::ConcurrencyReached>,
+}
+
 /// Settings of a dispatcher, from the model card and the command line.
 #[derive(Clone, Debug)]
 pub struct DispatchConfig {
+    /// Requests in flight; under `adaptive`, the most the limit may reach.
     pub concurrency: usize,
+    /// Find the limit while the run goes (`max_concurrency = "auto"`).
+    pub adaptive: bool,
     pub requests_per_minute: Option<u32>,
     pub tokens_per_minute: Option<u32>,
     pub retry: RetryPolicy,
@@ -91,7 +111,7 @@ impl Drop for InFlight<'_> {
 pub struct Dispatcher {
     model: Arc<dyn Model>,
     fingerprint: String,
-    permits: Semaphore,
+    permits: gate::Gate,
     limits: RateLimits,
     retry: RetryPolicy,
     timeout: Duration,
@@ -111,7 +131,11 @@ impl Dispatcher {
         Self {
             fingerprint: model.fingerprint(),
             model,
-            permits: Semaphore::new(config.concurrency.max(1)),
+            permits: if config.adaptive {
+                gate::Gate::adaptive(config.concurrency)
+            } else {
+                gate::Gate::fixed(config.concurrency)
+            },
             limits: RateLimits::new(config.requests_per_minute, config.tokens_per_minute),
             retry: config.retry,
             timeout: config.timeout,
@@ -136,6 +160,14 @@ impl Dispatcher {
     pub fn preload(&self, answered: impl IntoIterator<Item = (String, Response)>) {
         if let Ok(mut cache) = self.preloaded.lock() {
             cache.extend(answered);
+        }
+    }
+
+    /// The model's replicas and the adaptive limit, for the summary.
+    pub fn traffic(&self) -> Traffic {
+        Traffic {
+            endpoints: self.model.endpoints(),
+            concurrency: self.permits.reached(),
         }
     }
 
@@ -269,6 +301,9 @@ impl Dispatcher {
     async fn send(&self, hash: String, request: &Request) -> CallOutcome {
         let mut backoff = self.retry.delays();
         let mut attempts = 0;
+        // Overload replies retried under adaptive concurrency: not counted against
+        // `max_attempts`.
+        let mut overloads = 0;
         let mut last_error = String::from("cancelled before the first attempt");
         let tokens = self.model.estimate_tokens(request);
         loop {
@@ -284,7 +319,7 @@ impl Dispatcher {
                 _ = self.cancel.cancelled() => return cancelled(last_error, attempts),
                 p = self.permits.acquire() => p,
             };
-            let Ok(_permit) = permit else {
+            let Some(permit) = permit else {
                 return cancelled(last_error, attempts);
             };
             tokio::select! {
@@ -298,6 +333,7 @@ impl Dispatcher {
                 self.counters.retries.fetch_add(1, Ordering::Relaxed);
             }
             self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
             let result =
                 match tokio::time::timeout(self.timeout, self.model.generate(request)).await {
                     Ok(r) => r,
@@ -307,7 +343,11 @@ impl Dispatcher {
                     ))),
                 };
             self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
-            drop(_permit);
+            permit.finish(match &result {
+                Ok(_) => gate::Signal::Answered(started.elapsed()),
+                Err(CallError::Overloaded { .. }) => gate::Signal::Overloaded,
+                Err(_) => gate::Signal::Other,
+            });
             let retry_after = match result {
                 Ok(response) => {
                     if let Some(usage) = response.usage {
@@ -349,8 +389,18 @@ impl Dispatcher {
                     last_error = message;
                     retry_after
                 }
+                Err(CallError::Overloaded {
+                    message,
+                    retry_after,
+                }) => {
+                    if self.permits.is_adaptive() && overloads < MAX_OVERLOAD_RETRIES {
+                        overloads += 1;
+                    }
+                    last_error = message;
+                    retry_after
+                }
             };
-            if attempts >= self.retry.max_attempts {
+            if attempts - overloads >= self.retry.max_attempts {
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
                 let error = format!("gave up after {attempts} attempts: {last_error}");
                 return CallOutcome {
@@ -425,6 +475,7 @@ mod tests {
                     max_delay: Duration::ZERO,
                 },
                 timeout: Duration::from_secs(30),
+                adaptive: false,
             },
             CancellationToken::new(),
         )

@@ -92,6 +92,23 @@ impl CallContext {
         out
     }
 
+    /// What each model's dispatcher saw of its replicas and its adaptive limit, labelled
+    /// as [`CallContext::labelled_counters`] labels them.
+    pub fn labelled_traffic(&self, decoupled: bool) -> Vec<(String, crate::schedule::Traffic)> {
+        let model_role = if decoupled { "reason" } else { "answer" };
+        let mut out = vec![(
+            format!("{model_role} {}", self.model.name),
+            self.model.dispatcher.traffic(),
+        )];
+        for (_, e) in &self.perceivers {
+            out.push((format!("perceive {}", e.name), e.dispatcher.traffic()));
+        }
+        if let Some(judge) = &self.judge {
+            out.push((format!("judge {}", judge.name), judge.dispatcher.traffic()));
+        }
+        out
+    }
+
     /// The perception endpoint a strategy spec names.
     pub fn perceiver(&self, name: &str) -> Option<&Endpoint> {
         self.perceivers
@@ -343,6 +360,7 @@ mod tests {
         let model = Arc::new(FakeJudge::default());
         let config = DispatchConfig {
             concurrency: 1,
+            adaptive: false,
             requests_per_minute: None,
             tokens_per_minute: None,
             retry: RetryPolicy {

@@ -29,6 +29,33 @@ pub struct MockConfig {
     /// Model ids listed by `GET /v1/models` (default `["mock"]`). Chat requests for other
     /// model names are still answered.
     pub model_ids: Vec<String>,
+    /// If `Some`, a server of limited capacity: a chat request arriving while
+    /// [`Capacity::max_in_flight`] others are being handled is answered at once with
+    /// [`Capacity::status`] (as vLLM behind a gateway or a rate-limited API answers).
+    pub capacity: Option<Capacity>,
+}
+
+/// How many chat requests a server handles at once, and what it answers beyond that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// Requests handled at once (at least 1).
+    pub max_in_flight: u64,
+    /// The status of a request over capacity: 429 (rate limited) or 503 (overloaded);
+    /// any other value answers 503.
+    pub status: u16,
+    /// Seconds for a `Retry-After` header on those replies.
+    pub retry_after: Option<u64>,
+}
+
+impl Capacity {
+    /// At most `max_in_flight` requests at once; HTTP 429 beyond, without `Retry-After`.
+    pub fn new(max_in_flight: u64) -> Self {
+        Self {
+            max_in_flight,
+            status: 429,
+            retry_after: None,
+        }
+    }
 }
 
 impl Default for MockConfig {
@@ -40,6 +67,7 @@ impl Default for MockConfig {
             api_key: None,
             reject_list_content: false,
             model_ids: vec!["mock".to_owned()],
+            capacity: None,
         }
     }
 }

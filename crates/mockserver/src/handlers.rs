@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use crate::config::{AnswerMode, MockConfig};
+use crate::config::{AnswerMode, Capacity, MockConfig};
 use crate::faults::{Fault, FaultPlan};
 use crate::request::{ChatRequest, parse_chat_request};
 use crate::responses::{
@@ -43,6 +43,9 @@ pub(crate) struct App {
     api_key: Option<String>,
     reject_list_content: bool,
     model_ids: Vec<String>,
+    capacity: Option<Capacity>,
+    /// Chat requests admitted and not yet answered (only counted with a capacity).
+    admitted: AtomicU64,
     pub(crate) plan: FaultPlan,
     pub(crate) stats: Arc<StatsRecorder>,
     /// The next global chat-completion request number.
@@ -57,6 +60,8 @@ impl App {
             api_key: config.api_key,
             reject_list_content: config.reject_list_content,
             model_ids: config.model_ids,
+            capacity: config.capacity,
+            admitted: AtomicU64::new(0),
             plan: FaultPlan::new(config.faults),
             stats: Arc::new(StatsRecorder::default()),
             next_request: AtomicU64::new(0),
@@ -142,8 +147,63 @@ fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
     out
 }
 
+/// A chat request's place within the server's capacity, given back when dropped.
+struct Admitted<'a>(&'a AtomicU64);
+
+impl Drop for Admitted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl App {
+    /// A place for one more chat request, or `None` when the server is at capacity.
+    fn admit(&self) -> Result<Option<Admitted<'_>>, Capacity> {
+        let Some(capacity) = self.capacity else {
+            return Ok(None);
+        };
+        let before = self.admitted.fetch_add(1, Ordering::SeqCst);
+        let guard = Admitted(&self.admitted);
+        if before >= capacity.max_in_flight.max(1) {
+            return Err(capacity);
+        }
+        self.stats.record_admitted(before + 1);
+        Ok(Some(guard))
+    }
+}
+
+/// The reply to a request over capacity (its body is read first, as a real server does).
+async fn over_capacity(app: &App, capacity: Capacity, req: Request) -> Response {
+    let _ = to_bytes(req.into_body(), MAX_BODY_BYTES).await;
+    app.stats.record_over_capacity();
+    let response = if capacity.status == 429 {
+        error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "mock: over capacity, please retry later",
+            "requests",
+            Some("rate_limit_exceeded"),
+        )
+    } else {
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "mock: over capacity, please retry later",
+            "server_error",
+            None,
+        )
+    };
+    with_retry_after(response, capacity.retry_after)
+}
+
 async fn chat_completions(State(app): State<Arc<App>>, req: Request) -> Response {
     let _in_flight = app.stats.begin();
+    let _admitted = match app.admit() {
+        Ok(admitted) => admitted,
+        Err(capacity) => {
+            let resp = over_capacity(&app, capacity, req).await;
+            app.stats.record_status(resp.status().as_u16());
+            return resp;
+        }
+    };
     let request_no = app.next_request.fetch_add(1, Ordering::Relaxed);
     let resp = chat_inner(&app, request_no, req).await;
     if resp.extensions().get::<AlreadyCounted>().is_none() {

@@ -30,8 +30,10 @@
 //! [`Stats`] snapshot as JSON, no key needed). The server binds `127.0.0.1` only and
 //! stops when the [`MockServer`] is dropped.
 //!
-//! A chat request is handled in this order: count it (and its global request number, 0
-//! based in arrival order), read the body (HTTP 413 past [`MAX_BODY_BYTES`]), check the
+//! A chat request is handled in this order: count it; if the server has a
+//! [`MockConfig::capacity`] and that many requests are being handled, read the body and
+//! answer 429 or 503 at once (counted in [`Stats::over_capacity`]); take its global
+//! request number (0 based in arrival order), read the body (HTTP 413 past [`MAX_BODY_BYTES`]), check the
 //! API key (401), parse and validate (400), reject list content if configured (500), wait
 //! until [`MockConfig::latency`] after the request arrived, consult the [`FaultRule`]s in
 //! order, and answer.
@@ -57,7 +59,7 @@ mod sampling;
 mod server;
 mod stats;
 
-pub use config::{AnswerMode, MockConfig};
+pub use config::{AnswerMode, Capacity, MockConfig};
 pub use faults::{Fault, FaultRule, When};
 pub use handlers::MAX_BODY_BYTES;
 pub use sampling::ALTERNATIVES;

@@ -48,6 +48,13 @@ struct Args {
     /// Model id served by GET /v1/models (repeatable; default "mock").
     #[arg(long = "model")]
     models: Vec<String>,
+    /// Handle at most this many chat requests at once; answer more at once with
+    /// --over-capacity-status (a server of limited capacity).
+    #[arg(long)]
+    max_in_flight: Option<u64>,
+    /// The status of a request over --max-in-flight: 429 or 503.
+    #[arg(long, default_value_t = 429)]
+    over_capacity_status: u16,
     /// Exit after this many seconds (default: run until Ctrl-C / SIGTERM).
     #[arg(long)]
     exit_after_secs: Option<u64>,
@@ -108,6 +115,20 @@ fn config_from(args: &Args) -> Result<MockConfig, String> {
     if !args.models.is_empty() {
         config.model_ids = args.models.clone();
     }
+    if let Some(max_in_flight) = args.max_in_flight {
+        if max_in_flight == 0 || ![429, 503].contains(&args.over_capacity_status) {
+            return Err(format!(
+                "--max-in-flight must be positive and --over-capacity-status 429 or 503, got \
+                 {max_in_flight} and {}",
+                args.over_capacity_status
+            ));
+        }
+        config.capacity = Some(mockserver::Capacity {
+            max_in_flight,
+            status: args.over_capacity_status,
+            retry_after: None,
+        });
+    }
     Ok(config)
 }
 
@@ -165,8 +186,8 @@ async fn main() -> ExitCode {
     let stats = server.stats();
     drop(server);
     eprintln!(
-        "mockserver: stopping after {} chat requests ({} faults injected, max {} in flight)",
-        stats.requests, stats.faults_injected, stats.max_in_flight
+        "mockserver: stopping after {} chat requests ({} faults injected, {} over capacity, max {} in flight)",
+        stats.requests, stats.faults_injected, stats.over_capacity, stats.max_in_flight
     );
     ExitCode::SUCCESS
 }

@@ -92,6 +92,16 @@ impl MockServer {
         }
     }
 
+    /// Starts `n` servers with the same configuration, each on its own free port (replicas
+    /// of one model, e.g. for a card's `base_urls`).
+    pub async fn start_many(config: MockConfig, n: usize) -> io::Result<Vec<MockServer>> {
+        let mut servers = Vec::with_capacity(n);
+        for _ in 0..n {
+            servers.push(Self::start(config.clone()).await?);
+        }
+        Ok(servers)
+    }
+
     /// The OpenAI base URL, `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)

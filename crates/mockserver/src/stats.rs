@@ -29,6 +29,13 @@ pub struct Stats {
     pub answered: BTreeMap<String, u64>,
     /// How many faults were injected (the `reject_list_content` 500 is not a fault).
     pub faults_injected: u64,
+    /// Requests answered 429/503 because the server was at its capacity
+    /// ([`crate::MockConfig::capacity`]; not faults).
+    #[serde(default)]
+    pub over_capacity: u64,
+    /// The most requests admitted at once under a capacity (at most its `max_in_flight`).
+    #[serde(default)]
+    pub max_admitted: u64,
     /// The last [`RECENT_BODIES`] chat-completion request bodies that parsed as JSON,
     /// oldest first.
     pub recent_bodies: Vec<serde_json::Value>,
@@ -62,6 +69,8 @@ struct Inner {
     by_status: BTreeMap<u16, u64>,
     answered: BTreeMap<String, u64>,
     faults_injected: u64,
+    over_capacity: u64,
+    max_admitted: u64,
     recent_bodies: VecDeque<serde_json::Value>,
     last_headers: BTreeMap<String, String>,
 }
@@ -124,6 +133,17 @@ impl StatsRecorder {
         lock(&self.inner).faults_injected += 1;
     }
 
+    /// Counts a request answered over capacity.
+    pub(crate) fn record_over_capacity(&self) {
+        lock(&self.inner).over_capacity += 1;
+    }
+
+    /// Notes that `n` requests are admitted at once.
+    pub(crate) fn record_admitted(&self, n: u64) {
+        let mut inner = lock(&self.inner);
+        inner.max_admitted = inner.max_admitted.max(n);
+    }
+
     /// Counts a successful answer for `key`.
     pub(crate) fn record_answered(&self, key: &str) {
         let mut inner = lock(&self.inner);
@@ -145,6 +165,8 @@ impl StatsRecorder {
             by_status: inner.by_status.clone(),
             answered: inner.answered.clone(),
             faults_injected: inner.faults_injected,
+            over_capacity: inner.over_capacity,
+            max_admitted: inner.max_admitted,
             recent_bodies: inner.recent_bodies.iter().cloned().collect(),
             last_headers: inner.last_headers.clone(),
         }

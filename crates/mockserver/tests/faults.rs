@@ -271,3 +271,71 @@ async fn probability_is_reproducible() {
     let failures = first.iter().filter(|s| **s == 500).count();
     assert!((8..=32).contains(&failures), "{failures} of 40");
 }
+
+#[tokio::test]
+async fn a_server_at_capacity_answers_429_or_503_at_once() {
+    for status in [429u16, 503] {
+        let server = MockServer::start(MockConfig {
+            latency: Duration::from_millis(300),
+            capacity: Some(mockserver::Capacity {
+                max_in_flight: 2,
+                status,
+                retry_after: Some(1),
+            }),
+            ..MockConfig::fixed("fine")
+        })
+        .await
+        .expect("start");
+        let c = client();
+        let base = server.base_url();
+        let sends: Vec<_> = (0..5)
+            .map(|i| {
+                let (c, base) = (c.clone(), base.clone());
+                tokio::spawn(async move {
+                    // Staggered so the first two are surely admitted first.
+                    tokio::time::sleep(Duration::from_millis(if i < 2 { 0 } else { 100 })).await;
+                    let started = Instant::now();
+                    let resp = post(&c, &base, &chat(&format!("q{i}")))
+                        .await
+                        .expect("response");
+                    let retry_after = header(&resp, "retry-after");
+                    (resp.status().as_u16(), retry_after, started.elapsed())
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for send in sends {
+            results.push(send.await.expect("join"));
+        }
+        let ok = results.iter().filter(|r| r.0 == 200).count();
+        let rejected: Vec<_> = results.iter().filter(|r| r.0 == status).collect();
+        assert_eq!((ok, rejected.len()), (2, 3), "{results:?}");
+        for r in &rejected {
+            assert_eq!(r.1.as_deref(), Some("1"));
+            // Over capacity is answered at once, not after the latency.
+            assert!(r.2 < Duration::from_millis(250), "{r:?}");
+        }
+        let stats = server.stats();
+        assert_eq!((stats.over_capacity, stats.max_admitted), (3, 2));
+        assert_eq!(stats.faults_injected, 0);
+        // Capacity frees up as answers go out.
+        let (code, _) = post_json(&c, &base, &chat("later")).await;
+        assert_eq!(code, 200);
+    }
+}
+
+#[tokio::test]
+async fn several_servers_start_on_their_own_ports() {
+    let servers = MockServer::start_many(MockConfig::fixed("fine"), 3)
+        .await
+        .expect("start");
+    let mut ports: Vec<u16> = servers.iter().map(MockServer::port).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    assert_eq!(ports.len(), 3);
+    let c = client();
+    for s in &servers {
+        assert_eq!(post_json(&c, &s.base_url(), &chat("hi")).await.0, 200);
+        assert_eq!(s.stats().requests, 1);
+    }
+}

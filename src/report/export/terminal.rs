@@ -96,6 +96,7 @@ pub fn render(s: &Summary) -> String {
         "requests: {} sent ({} retries, {} from journal, {} failed calls), {:.1}/s, {} prompt + {} completion tokens, {:.1}s wall\n",
         r.sent, r.retries, r.cache_hits, r.failed_calls, r.per_second, r.prompt_tokens, r.completion_tokens, s.wall_time_s
     ));
+    out.push_str(&traffic_lines(r));
     if let Some(c) = &s.scores.overall.cluster {
         let m = &s.primary_metric;
         if let (Some(ci), Some(deff)) = (c.ci95.get(m), c.design_effect.get(m)) {
@@ -170,6 +171,35 @@ fn render_overview(runs: &[Summary]) -> String {
     for line in overview::footnotes(runs) {
         out.push_str(&line);
         out.push('\n');
+    }
+    out
+}
+
+/// Per model with several replicas, a line per replica (requests, errors, mean latency,
+/// breaker trips); per model under `max_concurrency = "auto"`, the concurrency reached.
+fn traffic_lines(r: &crate::journal::summary::Requests) -> String {
+    let mut out = String::new();
+    for (label, m) in &r.by_model {
+        for e in &m.endpoints {
+            out.push_str(&format!(
+                "  {label} at {}: {} requests, {} errors, {:.1} ms mean latency{}\n",
+                e.url,
+                e.requests,
+                e.errors,
+                e.mean_latency_ms,
+                if e.breaker_trips > 0 {
+                    format!(", breaker opened {}x", e.breaker_trips)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if let Some(c) = &m.concurrency {
+            out.push_str(&format!(
+                "  {label} concurrency (auto, at most {}): final {}, max {}, mean {:.1}; {} overload replies retried, {} decreases\n",
+                c.limit, c.final_limit, c.max, c.mean, c.overloaded, c.decreases
+            ));
+        }
     }
     out
 }

@@ -211,7 +211,7 @@ impl OnnxImage2TextModel {
                 library,
                 options,
                 batch_size,
-                workers: card.max_concurrency.max(1),
+                workers: card.concurrency_ceiling(),
                 max_tokens: card.max_tokens,
                 fingerprint,
                 timeout: card.timeout(),
