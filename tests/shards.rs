@@ -49,7 +49,11 @@ fn chartqa_data(dir: &Path, human: usize, augmented: usize, reverse: bool) -> Pa
         ("test_human.json", "H", human),
         ("test_augmented.json", "A", augmented),
     ] {
-        std::fs::write(test.join(file), serde_json::to_vec(&rows(prefix, n)).unwrap()).unwrap();
+        std::fs::write(
+            test.join(file),
+            serde_json::to_vec(&rows(prefix, n)).unwrap(),
+        )
+        .unwrap();
     }
     test
 }
@@ -118,7 +122,7 @@ async fn four_shards_merged_equal_the_unsharded_run() {
     let cards = |side: &str, server: &MockServer| {
         let dir = cwd.join(side);
         std::fs::create_dir_all(&dir).unwrap();
-        model_card(&dir, "mock", &server.base_url(), "max_retries = 2\n")
+        model_card(&dir, "mock", &server.base_url(), "max_attempts = 3\n")
     };
     let (card, shard_card) = (cards("card-a", &server), cards("card-b", &shard_server));
     let (card, shard_card) = (card.to_str().unwrap(), shard_card.to_str().unwrap());
@@ -159,7 +163,10 @@ async fn four_shards_merged_equal_the_unsharded_run() {
             m["run_id"].as_str().unwrap(),
             format!("{}-shard{i}of4", whole_id.as_str().unwrap())
         );
-        let ids = json(dir, "selection.json")["ids"].as_array().unwrap().clone();
+        let ids = json(dir, "selection.json")["ids"]
+            .as_array()
+            .unwrap()
+            .clone();
         sizes.push(ids.len());
         all_ids.extend(ids.iter().map(|v| v.as_str().unwrap().to_string()));
     }
@@ -398,7 +405,10 @@ async fn merge_refuses_what_is_not_one_whole_run() {
     assert!(e.contains("missing shard(s) 2/3"), "{e}");
     // Overlapping: one directory twice, or two copies of one shard.
     let e = merge_fails(cwd, &[dirs[0].clone(), dirs[0].clone()], &out);
-    assert!(e.contains("given twice") && e.contains(&shown(&dirs[0])), "{e}");
+    assert!(
+        e.contains("given twice") && e.contains(&shown(&dirs[0])),
+        "{e}"
+    );
     let copy = cwd.join("copy-of-shard0");
     copy_dir(&dirs[0], &copy);
     let e = merge_fails(cwd, &[dirs[0].clone(), copy.clone(), dirs[1].clone()], &out);
@@ -416,7 +426,10 @@ async fn merge_refuses_what_is_not_one_whole_run() {
     .await);
     let whole = run_dir(&whole);
     let e = merge_fails(cwd, &[whole.clone(), dirs[1].clone()], &out);
-    assert!(e.contains("is not a shard") && e.contains(&shown(&whole)), "{e}");
+    assert!(
+        e.contains("is not a shard") && e.contains(&shown(&whole)),
+        "{e}"
+    );
 
     // Different runs: another split, model, selection, prompt, data.
     let other = |name: &str| cwd.join(name);
@@ -433,13 +446,21 @@ async fn merge_refuses_what_is_not_one_whole_run() {
         "temperature = 0.5\n",
     );
     let model2 = run_shards(cwd, card2.to_str().unwrap(), &data, &other("c"), 3, &[]).await;
-    let e = merge_fails(cwd, &[dirs[0].clone(), dirs[1].clone(), model2[2].clone()], &out);
+    let e = merge_fails(
+        cwd,
+        &[dirs[0].clone(), dirs[1].clone(), model2[2].clone()],
+        &out,
+    );
     assert!(
         e.contains("`model.name`") && e.contains(&shown(&model2[2])),
         "{e}"
     );
     let limited = run_shards(cwd, card, &data, &other("d"), 3, &["--limit", "9"]).await;
-    let e = merge_fails(cwd, &[dirs[0].clone(), dirs[1].clone(), limited[2].clone()], &out);
+    let e = merge_fails(
+        cwd,
+        &[dirs[0].clone(), dirs[1].clone(), limited[2].clone()],
+        &out,
+    );
     assert!(
         e.contains("`shard.selection`") && e.contains(&shown(&limited[2])),
         "{e}"
@@ -464,14 +485,22 @@ async fn merge_refuses_what_is_not_one_whole_run() {
     args[4] = suite.to_str().unwrap();
     ok(&evalkit_async(cwd, &args, &[]).await);
     let prompt = shard_dirs(&prompt_dir);
-    let e = merge_fails(cwd, &[dirs[0].clone(), dirs[1].clone(), prompt[0].clone()], &out);
+    let e = merge_fails(
+        cwd,
+        &[dirs[0].clone(), dirs[1].clone(), prompt[0].clone()],
+        &out,
+    );
     assert!(
         e.contains("`prompt_template`") && e.contains(&shown(&prompt[0])),
         "{e}"
     );
     let edited = chartqa_data(&cwd.join("data2"), 17, 4, false);
     let data2 = run_shards(cwd, card, &edited, &other("f"), 3, &[]).await;
-    let e = merge_fails(cwd, &[dirs[0].clone(), dirs[1].clone(), data2[2].clone()], &out);
+    let e = merge_fails(
+        cwd,
+        &[dirs[0].clone(), dirs[1].clone(), data2[2].clone()],
+        &out,
+    );
     assert!(
         e.contains("`data.files`") && e.contains(&shown(&data2[2])),
         "{e}"

@@ -400,7 +400,10 @@ mod tests {
                 ("SLURM_ARRAY_TASK_COUNT", "4"),
             ]))
             .unwrap_err();
-        assert!(e.contains("SLURM_ARRAY_TASK_ID") && e.contains("`x`"), "{e}");
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID") && e.contains("`x`"),
+            "{e}"
+        );
 
         let k8s = env(&[("JOB_COMPLETION_INDEX", "3")]);
         assert_eq!(
@@ -408,7 +411,10 @@ mod tests {
             Ok(Shard { index: 3, count: 4 })
         );
         let e = auto.resolve(&k8s).unwrap_err();
-        assert!(e.contains("--shard auto/N") && e.contains("completions"), "{e}");
+        assert!(
+            e.contains("--shard auto/N") && e.contains("completions"),
+            "{e}"
+        );
         let e = ShardSpec::Auto { count: Some(3) }
             .resolve(&k8s)
             .unwrap_err();

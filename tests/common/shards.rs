@@ -46,8 +46,14 @@ pub fn assert_same_summary(whole: &Value, merged: &Value) {
 pub fn shard_dirs(out: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     for suite in std::fs::read_dir(out).expect("out dir").flatten() {
-        for model in std::fs::read_dir(suite.path()).expect("suite dir").flatten() {
-            for run in std::fs::read_dir(model.path()).expect("model dir").flatten() {
+        for model in std::fs::read_dir(suite.path())
+            .expect("suite dir")
+            .flatten()
+        {
+            for run in std::fs::read_dir(model.path())
+                .expect("model dir")
+                .flatten()
+            {
                 if run.file_name().to_string_lossy().contains("-shard") {
                     dirs.push(run.path());
                 }

@@ -116,7 +116,9 @@ pub fn open(dir: &Path) -> anyhow::Result<ShardDir> {
         anyhow::bail!(
             "{name} is unfinished: manifest.json `sessions[-1].outcome` is {} ; finish it \
              first (the same command resumes it: {resume})",
-            outcome.map_or("unset (still running, or killed)".into(), |o| format!("`{o}`"))
+            outcome.map_or("unset (still running, or killed)".into(), |o| format!(
+                "`{o}`"
+            ))
         );
     }
     let summary = match crate::journal::reader::read_summary(dir) {
@@ -172,12 +174,12 @@ pub fn differs(a: &ShardDir, b: &ShardDir) -> Option<(String, String, String)> {
             mb.prompt_template.clone(),
         ),
         ("strategy", ma.strategy.clone(), mb.strategy.clone()),
+        ("judge", judge(ma), judge(mb)),
         (
-            "judge",
-            judge(ma),
-            judge(mb),
+            "data.format",
+            ma.data.format.clone(),
+            mb.data.format.clone(),
         ),
-        ("data.format", ma.data.format.clone(), mb.data.format.clone()),
         ("data.files", data_files(ma), data_files(mb)),
         (
             "shard.selection",
@@ -210,10 +212,10 @@ fn data_files(m: &Manifest) -> String {
         .files
         .iter()
         .map(|f| {
-            let name = f
-                .path
-                .file_name()
-                .map_or_else(|| f.path.display().to_string(), |n| n.to_string_lossy().into());
+            let name = f.path.file_name().map_or_else(
+                || f.path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
             format!("{name} {} bytes {}", f.bytes, f.head_tail_blake3)
         })
         .collect::<Vec<_>>()

@@ -79,8 +79,7 @@ fn finish(writer: BufWriter<File>, tmp: &Path, target: &Path) -> anyhow::Result<
         .with_context(|| format!("cannot write {} (disk full?)", tmp.display()))?;
     file.sync_all()
         .with_context(|| format!("cannot write {} (disk full?)", tmp.display()))?;
-    std::fs::rename(tmp, target)
-        .with_context(|| format!("cannot replace {}", target.display()))
+    std::fs::rename(tmp, target).with_context(|| format!("cannot replace {}", target.display()))
 }
 
 /// Copies one shard's latest records of its selected items; returns how many.
@@ -151,7 +150,10 @@ fn copy_shard(
                 shard.count
             );
         }
-        if !selected.insert(&record.id, &super::super::data_check::gold_of_record(&record)) {
+        if !selected.insert(
+            &record.id,
+            &super::super::data_check::gold_of_record(&record),
+        ) {
             anyhow::bail!(
                 "{}: item `{}` is also in another shard given (overlapping shards): give each \
                  shard's directory once",
@@ -177,4 +179,3 @@ fn copy_shard(
     }
     Ok(copied)
 }
-

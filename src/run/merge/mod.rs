@@ -87,9 +87,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> anyhow::Result<Merg
     };
     manifest.schema = Manifest::SCHEMA.into();
 
-    let scorer = crate::score::by_name(&manifest.suite.scorer).map_err(|e| {
-        anyhow::anyhow!("{}: {e}", first.path.join(MANIFEST).display())
-    })?;
+    let scorer = crate::score::by_name(&manifest.suite.scorer)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", first.path.join(MANIFEST).display()))?;
     let metric_names = scorer.metric_names();
     let records = crate::journal::lines::latest(&out.join(crate::journal::PREDICTIONS), |_| true)?;
     let summary = summary::build(
