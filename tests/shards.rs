@@ -109,6 +109,7 @@ fn merge_args<'a>(dirs: &'a [PathBuf], out: &'a Path) -> Vec<&'a str> {
 fn merge_fails(cwd: &Path, dirs: &[PathBuf], out: &Path) -> String {
     let o = evalkit(cwd, &merge_args(dirs, out), &[]);
     assert!(!o.status.success(), "merge should fail: {}", stdout(&o));
+    eprintln!("refused: {}", stderr(&o).trim());
     stderr(&o)
 }
 

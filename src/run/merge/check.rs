@@ -42,8 +42,8 @@ pub fn check(dirs: &[PathBuf]) -> anyhow::Result<Vec<ShardDir>> {
     for other in &shards[1..] {
         if let Some((field, a, b)) = differs(first, other) {
             anyhow::bail!(
-                "{} is not a shard of the same run as {}: `{field}` differs ({} vs {}); merge \
-                 only the shards of one `evalkit run ... --shard I/N` command",
+                "{} is not a shard of the same run as {}: `{field}` differs: {} there, {} in \
+                 the first; merge only the shards of one `evalkit run ... --shard I/N` command",
                 other.path.display(),
                 first.path.display(),
                 clip(&b),
@@ -114,7 +114,7 @@ pub fn open(dir: &Path) -> anyhow::Result<ShardDir> {
     let outcome = manifest.sessions.last().and_then(|s| s.outcome.clone());
     if outcome.as_deref() != Some("completed") {
         anyhow::bail!(
-            "{name} is unfinished: manifest.json `sessions[-1].outcome` is {} ; finish it \
+            "{name} is unfinished: manifest.json `sessions[-1].outcome` is {}; finish it \
              first (the same command resumes it: {resume})",
             outcome.map_or("unset (still running, or killed)".into(), |o| format!(
                 "`{o}`"
@@ -180,7 +180,6 @@ pub fn differs(a: &ShardDir, b: &ShardDir) -> Option<(String, String, String)> {
             ma.data.format.clone(),
             mb.data.format.clone(),
         ),
-        ("data.files", data_files(ma), data_files(mb)),
         (
             "shard.selection",
             a.shard.selection.clone(),
@@ -191,6 +190,9 @@ pub fn differs(a: &ShardDir, b: &ShardDir) -> Option<(String, String, String)> {
         if x != y {
             return Some((field.to_string(), x, y));
         }
+    }
+    if let Some((x, y)) = files_differ(ma, mb) {
+        return Some(("data.files".to_string(), x, y));
     }
     if let Some(d) = suite_differs(ma, mb) {
         return Some(d);
@@ -206,8 +208,8 @@ pub fn differs(a: &ShardDir, b: &ShardDir) -> Option<(String, String, String)> {
 
 /// The data files as the shards' machines may see them alike: name, size and the
 /// digest of their first and last MiB (not the folder they were mounted in, nor their
-/// modification time).
-fn data_files(m: &Manifest) -> String {
+/// modification time), one entry per file.
+fn data_files(m: &Manifest) -> Vec<String> {
     m.data
         .files
         .iter()
@@ -216,10 +218,23 @@ fn data_files(m: &Manifest) -> String {
                 || f.path.display().to_string(),
                 |n| n.to_string_lossy().into(),
             );
-            format!("{name} {} bytes {}", f.bytes, f.head_tail_blake3)
+            format!("{name} ({} bytes, blake3 {})", f.bytes, f.head_tail_blake3)
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
+}
+
+/// The first file whose entry differs (or `none` where one side has fewer files).
+fn files_differ(a: &Manifest, b: &Manifest) -> Option<(String, String)> {
+    let (x, y) = (data_files(a), data_files(b));
+    let none = || "none".to_string();
+    (0..x.len().max(y.len()))
+        .map(|i| {
+            (
+                x.get(i).cloned().unwrap_or_else(none),
+                y.get(i).cloned().unwrap_or_else(none),
+            )
+        })
+        .find(|(p, q)| p != q)
 }
 
 /// The suite cards' first differing setting (their data locations and descriptions
@@ -249,7 +264,8 @@ fn suite_differs(a: &Manifest, b: &Manifest) -> Option<(String, String, String)>
 
 /// A value short enough for one error line.
 fn clip(s: &str) -> String {
-    const MAX: usize = 80;
+    const MAX: usize = 100;
+    let s: String = s.escape_debug().collect();
     if s.chars().count() <= MAX {
         format!("`{s}`")
     } else {
