@@ -234,18 +234,28 @@ async fn four_shards_merged_equal_the_unsharded_run() {
         text.contains("\"better\":0") && text.contains("\"worse\":0"),
         "{compared:#}"
     );
+    // The leaderboard ranks the merged run and leaves the shards out (each is a slice).
     let board = cwd.join("board");
-    ok(&evalkit(
+    let o = evalkit(
         cwd,
         &[
             "leaderboard",
+            shards_out.to_str().unwrap(),
             merged.to_str().unwrap(),
             "--out",
             board.to_str().unwrap(),
         ],
         &[],
-    ));
-    assert!(board.join("leaderboard.json").is_file());
+    );
+    ok(&o);
+    let board_json = json(&board, "leaderboard.json").to_string();
+    assert!(board_json.contains("merged"), "{board_json}");
+    assert_eq!(
+        stderr(&o).matches("(a slice of the items)").count(),
+        4,
+        "{}",
+        stderr(&o)
+    );
     let site = cwd.join("site");
     ok(&evalkit(
         cwd,
