@@ -15,7 +15,9 @@
 //! (`SLURM_ARRAY_TASK_ID` of `SLURM_ARRAY_TASK_COUNT`, counted from
 //! `SLURM_ARRAY_TASK_MIN` by `SLURM_ARRAY_TASK_STEP`), or a Kubernetes Indexed Job's
 //! `JOB_COMPLETION_INDEX`, whose count Kubernetes does not pass to the pod: `--shard
-//! auto/N` gives it (N = the Job's `completions`).
+//! auto/N` gives it (N = the Job's `completions`). In Slurm, `auto/N` takes the task id
+//! itself as the shard, so failed shards can be submitted again on their own
+//! (`sbatch --array=1,3`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -162,36 +164,34 @@ impl ShardSpec {
     }
 }
 
-/// The shard of a Slurm array task: its id counted from the array's first id by its step
-/// (`--array=1-4` and `--array=0-6:2` give shards 0 to 3).
+/// The shard of a Slurm array task. With `auto`, the task's place in its array: its id
+/// counted from the array's first id by its step, of the array's task count
+/// (`--array=0-3`, `--array=1-4` and `--array=0-6:2` all give shards 0 to 3 of 4). With
+/// `auto/N`, the task id itself of N, so some shards can be submitted again on their own
+/// (`sbatch --array=1,3` with `--shard auto/4` runs shards 1 and 3 of 4).
 fn slurm(
     id: &str,
     given: Option<u32>,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<Shard, String> {
     let id = number("SLURM_ARRAY_TASK_ID", id)?;
-    let count = match (env("SLURM_ARRAY_TASK_COUNT"), given) {
-        (Some(c), given) => {
-            let c = number("SLURM_ARRAY_TASK_COUNT", &c)?;
-            if let Some(g) = given.filter(|g| *g != c) {
-                return Err(format!(
-                    "--shard auto/{g}: this Slurm array has SLURM_ARRAY_TASK_COUNT={c} tasks; \
-                     give --shard auto (the count is read from Slurm) or submit {g} tasks \
-                     (sbatch --array=0-{})",
-                    g.saturating_sub(1)
-                ));
-            }
-            c
-        }
-        (None, Some(g)) => g,
-        (None, None) => {
-            return Err(format!(
-                "--shard auto: SLURM_ARRAY_TASK_ID={id} is set but SLURM_ARRAY_TASK_COUNT is \
-                 not (a Slurm older than 18.08?): give the number of array tasks as --shard \
-                 auto/N"
-            ));
-        }
+    if let Some(count) = given {
+        return Shard::new(id, count).map_err(|e| {
+            format!(
+                "--shard auto/{count} with SLURM_ARRAY_TASK_ID={id}: {e} (with auto/N the task \
+                 id is the shard: submit --array=0-{})",
+                count.saturating_sub(1)
+            )
+        });
+    }
+    let Some(count) = env("SLURM_ARRAY_TASK_COUNT") else {
+        return Err(format!(
+            "--shard auto: SLURM_ARRAY_TASK_ID={id} is set but SLURM_ARRAY_TASK_COUNT is not \
+             (a Slurm older than 18.08?): give the number of shards as --shard auto/N (the \
+             task id is then the shard)"
+        ));
     };
+    let count = number("SLURM_ARRAY_TASK_COUNT", &count)?;
     let min = match env("SLURM_ARRAY_TASK_MIN") {
         Some(m) => number("SLURM_ARRAY_TASK_MIN", &m)?,
         None => 0,
@@ -206,7 +206,8 @@ fn slurm(
         None => Err(format!(
             "--shard auto: SLURM_ARRAY_TASK_ID={id} is not one of {count} evenly spaced tasks \
              from SLURM_ARRAY_TASK_MIN={min} by SLURM_ARRAY_TASK_STEP={step}: submit the \
-             shards as one range, sbatch --array=0-{} (a limit such as %2 is fine)",
+             shards as one range, sbatch --array=0-{} (a limit such as %2 is fine), or give \
+             the number of shards as --shard auto/N (the task id is then the shard)",
             count.saturating_sub(1)
         )),
     }
@@ -356,15 +357,22 @@ mod tests {
             ("SLURM_ARRAY_TASK_STEP", "1"),
         ]);
         assert_eq!(auto.resolve(&slurm), Ok(Shard { index: 2, count: 4 }));
-        // The count given must match Slurm's.
+        // With a count given, the task id is the shard: one shard submitted again alone
+        // (`sbatch --array=3`, a one-task array) is still shard 3 of 4.
+        let again = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ("SLURM_ARRAY_TASK_MIN", "3"),
+        ]);
+        assert_eq!(auto.resolve(&again), Ok(Shard { index: 0, count: 1 }));
         assert_eq!(
-            ShardSpec::Auto { count: Some(4) }.resolve(&slurm),
-            Ok(Shard { index: 2, count: 4 })
+            ShardSpec::Auto { count: Some(4) }.resolve(&again),
+            Ok(Shard { index: 3, count: 4 })
         );
         let e = ShardSpec::Auto { count: Some(3) }
-            .resolve(&slurm)
+            .resolve(&again)
             .unwrap_err();
-        assert!(e.contains("SLURM_ARRAY_TASK_COUNT=4"), "{e}");
+        assert!(e.contains("--array=0-2") && e.contains("0 to 2"), "{e}");
         // --array=1-4 and --array=0-6:2 are counted from their first id by their step.
         let one_based = env(&[
             ("SLURM_ARRAY_TASK_ID", "4"),
