@@ -39,6 +39,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The machine's memory in MiB (/proc/meminfo), for the node's RealMemory.
+fn memory_mib() -> u64 {
+    let info = std::fs::read_to_string("/proc/meminfo").expect("/proc/meminfo");
+    info.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(1024, |kib| kib / 1024)
+}
+
 fn short_hostname() -> String {
     let o = Command::new("hostname")
         .arg("-s")
@@ -150,12 +159,13 @@ impl Cluster {
              AccountingStorageType=accounting_storage/none\n\
              MpiDefault=none\n\
              MailProg=/bin/true\n\
-             NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} State=UNKNOWN\n\
+             NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory} State=UNKNOWN\n\
              PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP\n",
             ctld_port = free_port(),
             slurmd_port = free_port(),
             socket = socket.display(),
             cpus = std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory = memory_mib() * 9 / 10,
         );
         std::fs::write(&cluster.conf, conf).unwrap();
         for (name, bin) in [
@@ -267,6 +277,45 @@ impl Drop for Cluster {
     }
 }
 
+/// What the jobs' evalkit needs from the submitting environment (sbatch passes it on):
+/// the binary, and a clean card and data environment as in the other tests.
+fn job_env(cwd: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("EVALKIT", env!("CARGO_BIN_EXE_evalkit").into()),
+        ("HOME", cwd.into()),
+        ("EVALKIT_DATA", cwd.join("no-data").into()),
+        ("LMUData", cwd.join("no-lmudata").into()),
+    ]
+}
+
+/// Runs `sbatch --wait ...` to its end (at most 5 minutes; the jobs' `--time` bounds
+/// them too): its exit status (None when it was stopped) and output.
+async fn wait(mut cmd: Command) -> (Option<std::process::ExitStatus>, std::process::Output) {
+    let child = cmd
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("EVALKIT_TEST_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sbatch");
+    tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let mut child = child;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return (Some(status), child.wait_with_output().unwrap());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return (None, child.wait_with_output().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+    .await
+    .unwrap()
+}
+
 /// The array task: one shard of the run, picked from Slurm's environment.
 const TASK: &str = r#"#!/bin/sh
 set -e
@@ -297,7 +346,8 @@ async fn a_slurm_array_of_four_shards_merges_into_the_unsharded_run() {
         )],
         ..MockConfig::fixed("45")
     };
-    let (server, whole_server) = (
+    let (server, whole_server, example_server) = (
+        MockServer::start(config()).await.unwrap(),
         MockServer::start(config()).await.unwrap(),
         MockServer::start(config()).await.unwrap(),
     );
@@ -307,9 +357,10 @@ async fn a_slurm_array_of_four_shards_merges_into_the_unsharded_run() {
         std::fs::create_dir_all(&dir).unwrap();
         model_card(&dir, "mock", &server.base_url(), "max_attempts = 2\n")
     };
-    let (card, whole_card) = (
+    let (card, whole_card, example_card) = (
         card_for("card-shards", &server),
         card_for("card-whole", &whole_server),
+        card_for("card-example", &example_server),
     );
 
     let whole_out = cwd.join("whole");
@@ -337,46 +388,41 @@ async fn a_slurm_array_of_four_shards_merges_into_the_unsharded_run() {
     let script = cwd.join("shard.sh");
     std::fs::write(&script, TASK).unwrap();
     let out = cwd.join("shards");
+    // Two arrays at once: four `--shard auto` tasks of TASK, and
+    // examples/slurm-array.sbatch as the README runs it (four `--shard auto/4` tasks whose
+    // first task queues the merge, which runs once they all succeeded).
     let sbatch_started = Instant::now();
-    let sbatch = {
-        let mut cmd = Command::new("sbatch");
-        cmd.args(["--array=0-3", "--wait", "--time=10"])
-            .arg(format!("--chdir={}", cwd.display()))
-            .arg(format!("--output={}/slurm-%a.out", cwd.display()))
-            .arg(&script)
-            .env("SLURM_CONF", &cluster.conf)
-            .env("EVALKIT", env!("CARGO_BIN_EXE_evalkit"))
-            .env("CARD", &card)
-            .env("DATA", &data)
-            .env("OUT", &out)
-            .env("HOME", &cwd)
-            .env("EVALKIT_DATA", cwd.join("no-data"))
-            .env("LMUData", cwd.join("no-lmudata"))
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("EVALKIT_TEST_KEY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().expect("start sbatch")
-    };
-    let (status, tasks_out) = tokio::task::spawn_blocking(move || {
-        // `--time=10` bounds the jobs; this bounds the wait.
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let mut sbatch = sbatch;
-        loop {
-            if let Some(status) = sbatch.try_wait().unwrap() {
-                let o = sbatch.wait_with_output().unwrap();
-                return (Some(status), o);
-            }
-            if Instant::now() > deadline {
-                let _ = sbatch.kill();
-                let o = sbatch.wait_with_output().unwrap();
-                return (None, o);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    })
-    .await
-    .unwrap();
+    let env = job_env(&cwd);
+    let mut array = Command::new("sbatch");
+    array
+        .args(["--array=0-3", "--wait", "--time=10"])
+        .arg(format!("--chdir={}", cwd.display()))
+        .arg(format!("--output={}/slurm-%a.out", cwd.display()))
+        .arg(&script)
+        .env("SLURM_CONF", &cluster.conf)
+        .env("CARD", &card)
+        .env("DATA", &data)
+        .env("OUT", &out)
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let runs = cwd.join("example-runs");
+    let mut example = Command::new("sbatch");
+    example
+        .args([
+            "--wait",
+            "--job-name=example",
+            "--cpus-per-task=1",
+            "--mem=100M",
+            "--time=10",
+        ])
+        .arg(format!("--chdir={}", cwd.display()))
+        .arg(repo().join("examples/slurm-array.sbatch"))
+        .args([example_card.to_str().unwrap(), "chartqa", "--data"])
+        .arg(&data)
+        .env("SLURM_CONF", &cluster.conf)
+        .env("EVALKIT_RUNS", &runs)
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let ((status, tasks_out), (example_status, example_out)) =
+        tokio::join!(wait(array), wait(example));
     let array_time = sbatch_started.elapsed();
     let task_logs = || {
         (0..4)
@@ -422,11 +468,54 @@ async fn a_slurm_array_of_four_shards_merges_into_the_unsharded_run() {
         json(&merged, "selection.json"),
         json(&whole, "selection.json")
     );
+
+    let example_logs = || {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(&cwd).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("evalkit-example") {
+                let body = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                text.push_str(&format!("--- {name}\n{body}\n"));
+            }
+        }
+        text
+    };
+    assert!(
+        example_status.is_some_and(|s| s.success()),
+        "sbatch examples/slurm-array.sbatch: {example_status:?}\n{}{}\n{}\n{}",
+        stdout(&example_out),
+        stderr(&example_out),
+        example_logs(),
+        cluster.logs()
+    );
+    let merged = runs.join("example/merged");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !merged.join("summary.json").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the merge job did not write {}:\n{}\n{}",
+            merged.display(),
+            example_logs(),
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_same_summary(&whole_summary, &summary(&merged));
+    assert_eq!(
+        json(&merged, "manifest.json")["merged_from"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let example_time = sbatch_started.elapsed();
     drop(cluster);
     eprintln!(
-        "slurm test: cluster up in {:.1} s, sbatch --array=0-3 --wait {:.1} s, total {:.1} s",
+        "slurm test: cluster up in {:.1} s, sbatch --array=0-3 --wait {:.1} s, \
+         the example array and its merge job {:.1} s (both at once), total {:.1} s",
         cluster_ready.as_secs_f64(),
         array_time.as_secs_f64(),
+        example_time.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
 }
