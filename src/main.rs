@@ -185,6 +185,16 @@ impl Exporter<str> for Verbatim {
 }
 
 fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.protocols {
+        use evalkit::report::protocols;
+        let runs = open_runs(&args.dirs)?;
+        let reports = runs
+            .iter()
+            .map(protocols::build)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        println!("{}", protocols::render(&reports, args.format)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let rebuilt = evalkit::report::rebuild::rebuild_all(&args.dirs, args.rescore)?;
     for warning in &rebuilt.warnings {
         eprintln!("warning: {warning}");
@@ -260,6 +270,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         judge: args.judge,
         shared_cache: false,
         progress_label: None,
+        protocol: args.protocol,
     };
     if let Some(group) = evalkit::run::group::group_card(&opts.suite)? {
         return run_group(&group, opts, &command).await;
@@ -343,6 +354,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         strategy: StrategySpec::Direct,
         shared_cache: false,
         progress_label: None,
+        protocol: Default::default(),
     };
     // A suite group is decoupled member by member: one report per suite.
     let suites = match evalkit::run::group::group_card(&base.suite)? {
@@ -427,6 +439,7 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
         strategy: StrategySpec::Direct,
         shared_cache: true,
         progress_label: None,
+        protocol: Default::default(),
     };
     let (report, dir) = evalkit::run::ablate::ablate(&args.file, common).await?;
     if args.json {

@@ -66,6 +66,8 @@ pub struct RunOptions {
     pub shared_cache: bool,
     /// Shown in front of the progress bar (a grid's cell, e.g. `cell 2/6 ocr -> smollm2`).
     pub progress_label: Option<String>,
+    /// The scoring protocol whose prompt side (template, max tokens) the run uses.
+    pub protocol: crate::score::protocol::ProtocolName,
 }
 
 /// What a finished (or interrupted) run left behind.
