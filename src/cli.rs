@@ -212,6 +212,11 @@ pub struct RunArgs {
     /// (a Kubernetes Indexed Job: JOB_COMPLETION_INDEX of N). Join shards with `merge`.
     #[arg(long, value_parser = clap::builder::ValueParser::new(parse_shard))]
     pub shard: Option<evalkit::suite::shard::ShardSpec>,
+    /// The scoring protocol whose prompts and generation settings the run sends:
+    /// `official` (the benchmark authors'), `vlmevalkit` or `lmms-eval` (each pinned to an
+    /// upstream version). Every protocol's figure is reported whichever is chosen.
+    #[arg(long, default_value = "official", value_parser = clap::builder::ValueParser::new(parse_protocol))]
+    pub protocol: evalkit::score::protocol::ProtocolName,
 }
 
 #[derive(clap::Args, Debug)]
@@ -275,6 +280,10 @@ pub struct ReportArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Per run: every scoring protocol's figure (official, vlmevalkit, lmms-eval) per
+    /// category, and the items on which they disagree with each protocol's extraction.
+    #[arg(long, conflicts_with_all = ["rescore", "out"])]
+    pub protocols: bool,
     /// Also write the report into this folder, one file per --export format
     /// (report.txt, report.md, report.json, report.csv).
     #[arg(long)]
@@ -309,6 +318,10 @@ pub struct SynthArgs {
 
 fn parse_shard(spec: &str) -> Result<evalkit::suite::shard::ShardSpec, String> {
     spec.parse()
+}
+
+fn parse_protocol(name: &str) -> Result<evalkit::score::protocol::ProtocolName, String> {
+    name.parse()
 }
 
 fn parse_strategy(spec: &str) -> Result<evalkit::strategy::StrategySpec, String> {

@@ -211,6 +211,16 @@ impl Exporter<str> for Verbatim {
 }
 
 fn report(args: cli::ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.protocols {
+        use evalkit::report::protocols;
+        let runs = open_runs(&args.dirs)?;
+        let reports = runs
+            .iter()
+            .map(protocols::build)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        println!("{}", protocols::render(&reports, args.format)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let rebuilt = evalkit::report::rebuild::rebuild_all(&args.dirs, args.rescore)?;
     for warning in &rebuilt.warnings {
         eprintln!("warning: {warning}");
@@ -291,6 +301,7 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
             .map(|spec| spec.resolve(|k| std::env::var(k).ok()))
             .transpose()
             .map_err(anyhow::Error::msg)?,
+        protocol: args.protocol,
     };
     if let Some(group) = evalkit::run::group::group_card(&opts.suite)? {
         return run_group(&group, opts, &command).await;
@@ -375,6 +386,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         shared_cache: false,
         progress_label: None,
         shard: None,
+        protocol: Default::default(),
     };
     // A suite group is decoupled member by member: one report per suite.
     let suites = match evalkit::run::group::group_card(&base.suite)? {
@@ -460,6 +472,7 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
         shared_cache: true,
         progress_label: None,
         shard: None,
+        protocol: Default::default(),
     };
     let (report, dir) = evalkit::run::ablate::ablate(&args.file, common).await?;
     if args.json {

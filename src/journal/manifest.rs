@@ -45,6 +45,10 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<ModelCard>,
     pub strategy: String,
+    /// The protocol whose prompt side the run uses (`--protocol`; absent in manifests written
+    /// before protocols, which are all `official`).
+    #[serde(default)]
+    pub protocol: crate::score::protocol::ProtocolName,
     pub prompt_template: String,
     pub data: DataInfo,
     /// False when the card's `content = "text"` leaves images out of requests.

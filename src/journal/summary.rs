@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::adapter::endpoints::EndpointStats;
 pub use crate::schedule::adaptive::ConcurrencyReached;
 use crate::score::aggregate::Breakdown;
+use crate::score::protocol::ProtocolName;
+use crate::score::protocol::tally::ProtocolFigure;
 
 /// Items by outcome.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -113,6 +115,13 @@ pub struct Summary {
     /// The judge model card's name, when a judge decided unresolved answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
+    /// The protocol whose prompt side the run used (`evalkit run --protocol`).
+    #[serde(default)]
+    pub protocol: ProtocolName,
+    /// Every protocol's figure from the same stored responses, by protocol name, each with
+    /// the upstream version it follows (absent for benchmarks with only the official one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub protocols: BTreeMap<String, ProtocolFigure>,
     /// Warnings worth showing beside the scores (e.g. images left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -1,6 +1,7 @@
 //! Reports over one or many run directories: rebuilding summaries from what the journal
 //! reader returns ([`rebuild`], [`summary`]), the summary formats and the one place that
-//! writes them ([`export`]), the perception-versus-reasoning report ([`decouple`]) and the
+//! writes them ([`export`]), how the scoring protocols differ on a run ([`protocols`]), the
+//! perception-versus-reasoning report ([`decouple`]) and the
 //! HTML pieces reports share ([`html`]).
 
 pub mod ablation;
@@ -10,6 +11,7 @@ pub mod decouple;
 pub mod export;
 pub mod html;
 pub mod leaderboard;
+pub mod protocols;
 pub mod rebuild;
 pub mod summary;
 

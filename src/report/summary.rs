@@ -52,6 +52,10 @@ pub fn build<R: std::borrow::Borrow<ItemRecord>>(
         cluster: ctx.manifest.suite.cluster.as_deref(),
     });
     let mut cost = super::cost::Tally::default();
+    let mut protocols = crate::score::protocol::tally::Tally::new(
+        ctx.manifest.suite.benchmark,
+        ctx.manifest.judge.as_ref().map(|j| j.name.clone()),
+    );
     let mut failures = FailureTally::default();
     for r in records {
         let r = r.borrow();
@@ -83,6 +87,7 @@ pub fn build<R: std::borrow::Borrow<ItemRecord>>(
             metrics: r.metrics.as_ref(),
             fields,
         });
+        protocols.add(&super::protocols::view(r), fields);
         cost.add(r);
         failures.add(r);
     }
@@ -131,6 +136,8 @@ pub fn build<R: std::borrow::Borrow<ItemRecord>>(
             .unwrap_or_default(),
         finished_at: ctx.finished_at,
         notes: m.notes.clone(),
+        protocol: m.protocol,
+        protocols: protocols.finish(),
     }
 }
 

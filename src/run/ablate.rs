@@ -221,6 +221,7 @@ fn options(
         strategy: strategy.parse().map_err(anyhow::Error::msg)?,
         shared_cache: true,
         progress_label: None,
+        protocol: Default::default(),
         ..common.clone()
     })
 }

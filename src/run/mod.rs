@@ -70,6 +70,8 @@ pub struct RunOptions {
     pub progress_label: Option<String>,
     /// Evaluate one shard of the items (`--shard I/N`, see `suite::shard`).
     pub shard: Option<crate::suite::shard::Shard>,
+    /// The scoring protocol whose prompt side (template, max tokens) the run uses.
+    pub protocol: crate::score::protocol::ProtocolName,
 }
 
 /// What a finished (or interrupted) run left behind.

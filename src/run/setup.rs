@@ -16,6 +16,7 @@ use crate::card::suite::SuiteCard;
 use crate::journal::manifest::{DataInfo, Session};
 use crate::journal::{Journal, Manifest};
 use crate::score::Scorer;
+use crate::score::protocol::{self, ProtocolName};
 use crate::strategy::Strategy;
 use crate::suite::{ItemStream, locate};
 
@@ -49,9 +50,16 @@ pub fn model(card: &ModelCard) -> anyhow::Result<Arc<dyn Model>> {
     crate::adapter::factory::build(card)
 }
 
-/// The run id: what changes answers (model settings, suite, strategy, evalkit version).
-pub fn run_id(model_fingerprint: &str, suite: &SuiteCard, strategy: &str) -> String {
+/// The run id: what changes answers (model settings, suite, strategy, protocol, evalkit
+/// version). The `official` protocol adds nothing, so runs from before protocols keep their ids.
+pub fn run_id(
+    model_fingerprint: &str,
+    suite: &SuiteCard,
+    strategy: &str,
+    protocol: ProtocolName,
+) -> String {
     let mut h = blake3::Hasher::new();
+    let named = (protocol != ProtocolName::Official).then(|| format!("protocol={protocol}"));
     for part in [
         model_fingerprint,
         &format!("{:?}", suite.benchmark),
@@ -59,7 +67,10 @@ pub fn run_id(model_fingerprint: &str, suite: &SuiteCard, strategy: &str) -> Str
         &suite.prompt,
         strategy,
         crate::VERSION,
-    ] {
+    ]
+    .into_iter()
+    .chain(named.as_deref())
+    {
         h.update(part.as_bytes());
         h.update(&[0]);
     }
@@ -80,8 +91,19 @@ fn dir_name(name: &str) -> String {
 }
 
 pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
-    let model_card = model_card(&opts.model)?;
-    let suite_card = suite_card(&opts.suite)?;
+    let mut model_card = model_card(&opts.model)?;
+    let mut suite_card = suite_card(&opts.suite)?;
+    // The protocol's prompt side: its template and generation settings replace the cards'.
+    let chosen = protocol::find(suite_card.benchmark, opts.protocol)
+        .map_err(|e| anyhow::anyhow!("--protocol: suite {}: {e}", suite_card.path.display()))?;
+    if let Some(side) = chosen.map(|p| p.prompt) {
+        if let Some(template) = side.template {
+            suite_card.prompt = template.to_string();
+        }
+        if let Some(n) = side.max_tokens {
+            model_card.max_tokens = Some(n);
+        }
+    }
     let scorer: Arc<dyn Scorer> =
         Arc::from(crate::score::by_name(&suite_card.scorer).map_err(anyhow::Error::msg)?);
     if scorer.needs_judge() && opts.judge.is_none() {
@@ -123,7 +145,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         .build(&suite_card, roles.image_max_side, &roles.context)?;
     let model = &roles.context.model;
     let fingerprint = model.dispatcher.fingerprint().to_string();
-    let whole_run_id = run_id(&fingerprint, &suite_card, &strategy.id());
+    let whole_run_id = run_id(&fingerprint, &suite_card, &strategy.id(), opts.protocol);
     let run_id = super::shard::run_id(&whole_run_id, opts);
     let run_name = opts.strategy.run_name(&model.name, &roles.context);
     let dir = opts
@@ -181,6 +203,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
             model_fingerprint: fingerprint,
             judge: roles.judge_card.as_ref().map(ModelCard::without_secrets),
             strategy: strategy.id(),
+            protocol: opts.protocol,
             prompt_template: suite_card.prompt.clone(),
             data: data_info(&source),
             images_sent: model_card.content == ContentMode::Parts,

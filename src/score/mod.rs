@@ -15,6 +15,7 @@ pub mod interval;
 pub mod mathvista;
 pub mod mmmu;
 pub mod mmvet;
+pub mod protocol;
 pub mod reachqa;
 pub mod relaxed;
 pub mod table;

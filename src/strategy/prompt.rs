@@ -1,6 +1,7 @@
 //! Prompt templates from suite cards: `{question}`, `{hint}`, `{hint_line}` ("Hint: ...\n",
 //! or nothing when the item has no hint) and `{options}` ("A. ...\nB. ...") are filled from
-//! the item, and `{field:NAME}` from the item's field NAME (MMMU's prompt parts, which
+//! the item, `{options_inline}` ("A: ..., B: ...", MMStar's own inline form, for lmms-eval's
+//! MMStar prompt), and `{field:NAME}` from the item's field NAME (MMMU's prompt parts, which
 //! differ between its multiple-choice and open questions). Unknown placeholders are kept
 //! verbatim so a literal `{` in a prompt is never an error.
 
@@ -14,6 +15,12 @@ pub fn render(template: &str, item: &Item) -> String {
         .map(|c| format!("{}. {}", c.label, c.text))
         .collect::<Vec<_>>()
         .join("\n");
+    let options_inline = item
+        .choices
+        .iter()
+        .map(|c| format!("{}: {}", c.label, c.text))
+        .collect::<Vec<_>>()
+        .join(", ");
     let hint_line = match item.hint.as_deref().map(str::trim) {
         Some(h) if !h.is_empty() => format!("Hint: {h}\n"),
         _ => String::new(),
@@ -29,6 +36,7 @@ pub fn render(template: &str, item: &Item) -> String {
         ("{hint}", item.hint.as_deref().unwrap_or("")),
         ("{hint_line}", &hint_line),
         ("{options}", &options),
+        ("{options_inline}", &options_inline),
     ];
     values.extend(field_keys.iter().map(|(k, v)| (k.as_str(), *v)));
     crate::template::fill(template, &values)

@@ -110,16 +110,17 @@ pub fn detect(path: &Path) -> anyhow::Result<ResolvedSource> {
             })
             .unwrap_or(false)
     };
-    // Parquet here, or one level down: a dataset with one folder per configuration (MMMU's
-    // subjects).
+    // Parquet (or a `save_to_disk` directory) here, or one level down: a dataset with one
+    // folder per configuration (MMMU's subjects).
     let in_subfolders = || {
         std::fs::read_dir(path).is_ok_and(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .any(|e| e.path().is_dir() && has_parquet(&e.path()))
+            entries.filter_map(Result::ok).any(|e| {
+                let p = e.path();
+                p.is_dir() && (has_parquet(&p) || super::arrow_disk::is_save_to_disk(&p))
+            })
         })
     };
-    if has_parquet(path) || in_subfolders() {
+    if has_parquet(path) || in_subfolders() || super::arrow_disk::is_save_to_disk(path) {
         return found(Format::HfParquet);
     }
     // Any other directory is a benchmark's own release layout; its mapping checks the files.
@@ -153,6 +154,8 @@ pub fn fingerprints(source: &ResolvedSource) -> Vec<FileFingerprint> {
     let mut files = Vec::new();
     if source.path.is_file() {
         files.push(source.path.clone());
+    } else if super::arrow_disk::is_save_to_disk(&source.path) {
+        files = super::arrow_disk::all_files(&source.path);
     } else if let Ok(entries) = std::fs::read_dir(&source.path) {
         files.extend(
             entries

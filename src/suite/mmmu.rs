@@ -181,7 +181,7 @@ fn parquet_sources(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
         })
     };
-    if path.is_file() || has_parquet(path) {
+    if path.is_file() || has_parquet(path) || super::arrow_disk::is_save_to_disk(path) {
         return Ok(vec![path.to_path_buf()]);
     }
     let entries = std::fs::read_dir(path)
@@ -193,6 +193,16 @@ fn parquet_sources(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     subjects.sort();
     let mut files = Vec::new();
     for dir in subjects {
+        // A subject saved with `save_to_disk`: its validation split (a DatasetDict) or itself.
+        if super::arrow_disk::is_save_to_disk(&dir) {
+            let split = dir.join(SPLIT);
+            files.push(if super::arrow_disk::is_save_to_disk(&split) {
+                split
+            } else {
+                dir
+            });
+            continue;
+        }
         let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))

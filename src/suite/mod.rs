@@ -7,6 +7,7 @@
 //! header) are errors; problems with one row are [`InvalidRow`]s in the stream.
 
 pub mod ai2d;
+pub mod arrow_disk;
 pub mod chartbench;
 pub mod chartqa;
 pub mod charxiv;

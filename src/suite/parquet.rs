@@ -1,5 +1,9 @@
 //! Streaming reader of Hugging Face datasets parquet into format-neutral [`Row`]s.
 //!
+//! A `save_to_disk` directory (Arrow IPC streams with `state.json`, or a `DatasetDict` with one
+//! split) is read the same way, its `data-*.arrow` files taking the shards' place (see
+//! [`super::arrow_disk`]).
+//!
 //! The path is one `.parquet` file or a directory of shards. A directory is read shard by
 //! shard in byte order of the file names (`test-00000-of-00002.parquet` before
 //! `test-00001-of-00002.parquet`, as `datasets` names them); only files directly inside it
@@ -46,6 +50,9 @@ impl ParquetDataset {
     /// Finds the shards and reads their footers; fails when there are none, one is not
     /// parquet, or their columns differ.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if path.is_dir() && super::arrow_disk::is_save_to_disk(path) {
+            return Self::open_saved(path);
+        }
         let files = shard_files(path)?;
         let Some((first, rest)) = files.split_first() else {
             anyhow::bail!("{}: no parquet files", path.display());
@@ -58,6 +65,32 @@ impl ParquetDataset {
             if shard_columns != columns {
                 anyhow::bail!(
                     "{}: columns [{}] differ from the first shard's [{}]; keep only shards of one dataset and split here",
+                    file.display(),
+                    shard_columns.join(", "),
+                    columns.join(", ")
+                );
+            }
+        }
+        Ok(Self {
+            files,
+            columns,
+            class_labels,
+        })
+    }
+
+    /// A `save_to_disk` directory: its Arrow files in `state.json`'s order.
+    fn open_saved(path: &Path) -> anyhow::Result<Self> {
+        use super::arrow_disk;
+        let dir = arrow_disk::dataset_dir(path)?;
+        let files = arrow_disk::data_files(&dir)?;
+        let (schema, _) = arrow_disk::open_stream(&files[0])?;
+        let columns = column_names(&schema);
+        let class_labels = arrow_disk::class_labels(&dir, schema.metadata());
+        for file in &files[1..] {
+            let shard_columns = column_names(&arrow_disk::open_stream(file)?.0);
+            if shard_columns != columns {
+                anyhow::bail!(
+                    "{}: columns [{}] differ from the first file's [{}]; re-save the dataset with `save_to_disk`",
                     file.display(),
                     shard_columns.join(", "),
                     columns.join(", ")
@@ -167,7 +200,7 @@ struct Shard {
     path: PathBuf,
     dir: PathBuf,
     /// `None` once a decode error ended the shard.
-    reader: Option<ParquetRecordBatchReader>,
+    reader: Option<super::arrow_disk::Batches>,
     batch: Option<RecordBatch>,
     next_in_batch: usize,
     /// 1-based number of the last row read from this shard.
@@ -197,12 +230,19 @@ impl Iterator for ParquetRows {
 
 impl Shard {
     fn open(path: PathBuf) -> Result<Self, InvalidRow> {
-        let reader = reader_builder(&path)
-            .and_then(|b| Ok(b.with_batch_size(BATCH_ROWS).build()?))
-            .map_err(|e| InvalidRow {
-                source: path.display().to_string(),
-                reason: format!("shard skipped: {e:#}"),
-            })?;
+        let is_arrow = path.extension().is_some_and(|e| e == "arrow");
+        let reader = if is_arrow {
+            super::arrow_disk::open_stream(&path).map(|(_, batches)| batches)
+        } else {
+            reader_builder(&path).and_then(|b| {
+                let reader: ParquetRecordBatchReader = b.with_batch_size(BATCH_ROWS).build()?;
+                Ok(Box::new(reader) as super::arrow_disk::Batches)
+            })
+        };
+        let reader = reader.map_err(|e| InvalidRow {
+            source: path.display().to_string(),
+            reason: format!("shard skipped: {e:#}"),
+        })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Self {
             path,

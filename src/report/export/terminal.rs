@@ -109,11 +109,43 @@ pub fn render(s: &Summary) -> String {
     if let Some(line) = cost_line(s) {
         out.push_str(&line);
     }
+    out.push_str(&protocol_lines(s));
     for note in &s.notes {
         out.push_str(&format!("note: {note}\n"));
     }
     if !s.complete {
         out.push_str("the run is incomplete: re-run the same command to resume\n");
+    }
+    out
+}
+
+/// Every protocol's figure from the same responses, one line each, the run's own marked
+/// (nothing for benchmarks with only the official protocol).
+fn protocol_lines(s: &Summary) -> String {
+    let mut out = String::new();
+    for name in crate::score::protocol::ProtocolName::ALL {
+        let Some(f) = s.protocols.get(name.as_str()) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "protocol {:<11}{:>8.2}  {} ({}){}{}\n",
+            name.as_str(),
+            f.accuracy,
+            f.version,
+            if f.averaged == "items" {
+                "mean over items".to_string()
+            } else {
+                f.averaged.clone()
+            },
+            if name == s.protocol {
+                ", this run's prompts"
+            } else {
+                ""
+            },
+            f.note
+                .as_deref()
+                .map_or(String::new(), |n| format!("; {n}"))
+        ));
     }
     out
 }
