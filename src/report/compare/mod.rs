@@ -244,13 +244,27 @@ pub fn strategy_name(strategy: &str) -> &str {
     strategy.split('|').next().unwrap_or(strategy)
 }
 
-/// How a report names a run: the model card, with the strategy when it is not `direct`.
+/// How a report names a run: the model card, with the strategy when it is not `direct`;
+/// a decoupled run also names its perception sources (read from its folder,
+/// `SOURCES-to-MODEL`), since each source makes another system.
 pub fn run_label(run: &RunDir) -> String {
     let m = &run.manifest;
     match strategy_name(&m.strategy) {
         "direct" => m.model.name.clone(),
+        "decoupled" => match decoupled_sources(run) {
+            Some(sources) => format!("{} (decoupled from {sources})", m.model.name),
+            None => format!("{} (decoupled)", m.model.name),
+        },
         other => format!("{} ({other})", m.model.name),
     }
+}
+
+/// The perception sources of a decoupled run, from the folder `run` writes it in
+/// (`SOURCES-to-MODEL/RUN_ID`); None when the run was moved out of that layout.
+fn decoupled_sources(run: &RunDir) -> Option<&str> {
+    let folder = run.path.parent()?.file_name()?.to_str()?;
+    let sources = folder.strip_suffix(run.manifest.model.name.as_str())?;
+    sources.strip_suffix("-to-").filter(|s| !s.is_empty())
 }
 
 fn labels(runs: &[&RunDir]) -> Vec<String> {
