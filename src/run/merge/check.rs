@@ -346,6 +346,9 @@ mod tests {
 
     fn keep(_: &mut Value) {}
 
+    /// A change to a shard's manifest.
+    type Edit = Box<dyn Fn(&mut Value)>;
+
     #[test]
     fn the_shards_of_one_run_pass_in_shard_order() {
         let tmp = tempfile::tempdir().unwrap();
@@ -365,7 +368,7 @@ mod tests {
     fn shards_of_different_runs_are_refused_naming_the_directory_and_field() {
         let tmp = tempfile::tempdir().unwrap();
         let first = shard(tmp.path(), "first", 0, 2, keep);
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        let cases: Vec<(&str, Edit)> = vec![
             ("shard.count", Box::new(|m| m["shard"]["count"] = 3.into())),
             (
                 "evalkit_version",
@@ -485,7 +488,7 @@ mod tests {
         );
         let empty = root.join("empty");
         std::fs::create_dir_all(&empty).unwrap();
-        let e = refused(&[empty.clone()]);
+        let e = refused(std::slice::from_ref(&empty));
         assert!(
             e.contains("is not a run directory (no manifest.json)"),
             "{e}"
