@@ -272,3 +272,226 @@ fn clip(s: &str) -> String {
         format!("`{}…`", s.chars().take(MAX).collect::<String>())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::journal::Manifest;
+    use crate::report::summary;
+
+    /// A shard directory as `evalkit run --shard I/N` leaves it (manifest and summary;
+    /// no records: the checks read neither), changed by `edit`.
+    fn shard(
+        root: &Path,
+        name: &str,
+        index: u32,
+        count: u32,
+        edit: impl Fn(&mut Value),
+    ) -> PathBuf {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut m = json!({
+            "schema": "evalkit.manifest/1",
+            "run_id": format!("abc-shard{index}of{count}"),
+            "evalkit_version": "0.1.0",
+            "suite": {"name": "chartqa", "benchmark": "chartqa", "scorer": "relaxed_accuracy",
+                      "prompt": "{question}", "breakdown": ["split"], "source": []},
+            "model": {"name": "m", "kind": "openai", "base_url": "http://127.0.0.1:9/v1",
+                      "model": "m"},
+            "model_fingerprint": "openai|model=m",
+            "strategy": "direct",
+            "prompt_template": "{question}",
+            "data": {"format": "chartqa-json", "path": "/data/chartqa", "files": [
+                {"path": "/data/chartqa/test_human.json", "bytes": 10,
+                 "modified": "2026-01-01T00:00:00+00:00", "head_tail_blake3": "aa"}]},
+            "images_sent": true,
+            "resume_command": format!("evalkit run --shard {index}/{count}"),
+            "sessions": [{"started_at": "2026-01-01T00:00:00+00:00",
+                          "finished_at": "2026-01-01T00:01:00+00:00",
+                          "outcome": "completed", "items_selected": 0, "requests_sent": 0}],
+            "shard": {"index": index, "count": count, "run_id": "abc",
+                      "selection": "limit=- sample=-"},
+        });
+        edit(&mut m);
+        std::fs::write(dir.join("manifest.json"), m.to_string()).unwrap();
+        let manifest: Manifest = serde_json::from_value(m).unwrap();
+        let s = summary::build(
+            Vec::<crate::journal::ItemRecord>::new(),
+            summary::Context {
+                manifest: &manifest,
+                metric_names: &["relaxed_accuracy"],
+                primary_metric: "relaxed_accuracy",
+                selected: Some(0),
+                invalid: 0,
+                requests: Default::default(),
+                wall_time_s: 1.0,
+                peak_rss_mib: None,
+                finished_at: None,
+            },
+        );
+        std::fs::write(dir.join("summary.json"), serde_json::to_vec(&s).unwrap()).unwrap();
+        dir
+    }
+
+    fn refused(dirs: &[PathBuf]) -> String {
+        match check(dirs) {
+            Ok(_) => panic!("{dirs:?} should be refused"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    fn keep(_: &mut Value) {}
+
+    /// A change to a shard's manifest.
+    type Edit = Box<dyn Fn(&mut Value)>;
+
+    #[test]
+    fn the_shards_of_one_run_pass_in_shard_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let b = shard(tmp.path(), "b", 1, 2, keep);
+        // Another folder and modification time of the same data is the same data.
+        let a = shard(tmp.path(), "a", 0, 2, |m| {
+            m["data"]["files"][0]["path"] = "/mnt/other/test_human.json".into();
+            m["data"]["files"][0]["modified"] = "2026-02-02T00:00:00+00:00".into();
+            m["data"]["path"] = "/mnt/other".into();
+        });
+        let shards = check(&[b, a]).unwrap();
+        let order: Vec<u32> = shards.iter().map(|s| s.shard.index).collect();
+        assert_eq!(order, vec![0, 1]);
+    }
+
+    #[test]
+    fn shards_of_different_runs_are_refused_naming_the_directory_and_field() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = shard(tmp.path(), "first", 0, 2, keep);
+        let cases: Vec<(&str, Edit)> = vec![
+            ("shard.count", Box::new(|m| m["shard"]["count"] = 3.into())),
+            (
+                "evalkit_version",
+                Box::new(|m| m["evalkit_version"] = "0.2.0".into()),
+            ),
+            (
+                "model.name",
+                Box::new(|m| m["model"]["name"] = "other".into()),
+            ),
+            (
+                "model_fingerprint",
+                Box::new(|m| m["model_fingerprint"] = "openai|model=m|temperature=0.5".into()),
+            ),
+            (
+                "prompt_template",
+                Box::new(|m| m["prompt_template"] = "Q: {question}".into()),
+            ),
+            ("strategy", Box::new(|m| m["strategy"] = "cot".into())),
+            (
+                "judge",
+                Box::new(|m| {
+                    m["judge"] = json!({"name": "j", "kind": "openai",
+                                        "base_url": "http://127.0.0.1:9/v1", "model": "j"})
+                }),
+            ),
+            (
+                "data.format",
+                Box::new(|m| m["data"]["format"] = "chartqa-tsv".into()),
+            ),
+            (
+                "data.files",
+                Box::new(|m| m["data"]["files"][0]["head_tail_blake3"] = "bb".into()),
+            ),
+            (
+                "shard.selection",
+                Box::new(|m| m["shard"]["selection"] = "limit=100 sample=-".into()),
+            ),
+            (
+                "suite.breakdown",
+                Box::new(|m| m["suite"]["breakdown"] = json!([])),
+            ),
+        ];
+        for (i, (field, edit)) in cases.iter().enumerate() {
+            let other = shard(tmp.path(), &format!("other{i}"), 1, 2, edit);
+            let e = refused(&[first.clone(), other.clone()]);
+            assert!(e.contains(&format!("`{field}` differs")), "{field}: {e}");
+            assert!(
+                e.contains(&format!(
+                    "{} is not a shard of the same run",
+                    other.display()
+                )),
+                "{field}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_missing_unfinished_and_other_directories_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let s0 = shard(root, "s0", 0, 3, keep);
+        let s1 = shard(root, "s1", 1, 3, keep);
+        let s2 = shard(root, "s2", 2, 3, keep);
+        assert!(check(&[s0.clone(), s1.clone(), s2.clone()]).is_ok());
+
+        let e = refused(&[s0.clone(), s1.clone()]);
+        assert!(
+            e.contains("missing shard(s) 2/3") && e.contains("--shard 2/3"),
+            "{e}"
+        );
+        let e = refused(&[s0.clone(), s0.clone(), s1.clone(), s2.clone()]);
+        assert!(
+            e.contains(&format!("{} is given twice", s0.display())),
+            "{e}"
+        );
+        let again = shard(root, "again", 1, 3, keep);
+        let e = refused(&[s0.clone(), s1.clone(), again.clone(), s2.clone()]);
+        assert!(
+            e.contains("both shard 1/3") && e.contains(&again.display().to_string()),
+            "{e}"
+        );
+
+        let stopped = shard(root, "stopped", 2, 3, |m| {
+            m["sessions"][0]["outcome"] = "interrupted".into()
+        });
+        let e = refused(&[s0.clone(), s1.clone(), stopped.clone()]);
+        assert!(
+            e.contains(&format!("{} (shard 2/3) is unfinished", stopped.display()))
+                && e.contains("`interrupted`")
+                && e.contains("evalkit run --shard 2/3"),
+            "{e}"
+        );
+        let running = shard(root, "running", 2, 3, |m| {
+            m["sessions"][0]["outcome"] = Value::Null
+        });
+        let e = refused(&[s0.clone(), s1.clone(), running]);
+        assert!(e.contains("still running, or killed"), "{e}");
+        let pending = shard(root, "pending", 2, 3, keep);
+        let mut s: Value =
+            serde_json::from_slice(&std::fs::read(pending.join("summary.json")).unwrap()).unwrap();
+        s["complete"] = false.into();
+        s["counts"]["pending"] = 5.into();
+        std::fs::write(pending.join("summary.json"), s.to_string()).unwrap();
+        let e = refused(&[s0.clone(), s1.clone(), pending.clone()]);
+        assert!(
+            e.contains("unfinished") && e.contains("`complete` is false (5 items pending)"),
+            "{e}"
+        );
+
+        let whole = shard(root, "whole", 0, 1, |m| {
+            m.as_object_mut().unwrap().remove("shard");
+        });
+        let e = refused(&[whole.clone(), s1.clone()]);
+        assert!(
+            e.contains(&format!("{} is not a shard", whole.display())),
+            "{e}"
+        );
+        let empty = root.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let e = refused(std::slice::from_ref(&empty));
+        assert!(
+            e.contains("is not a run directory (no manifest.json)"),
+            "{e}"
+        );
+    }
+}
