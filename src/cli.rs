@@ -45,6 +45,23 @@ pub enum Command {
     Leaderboard(LeaderboardArgs),
     /// Every item record of every run as one table (Parquet, CSV or JSON Lines).
     Export(ExportArgs),
+    /// Join the shard directories of one run (`run --shard I/N`) into one run directory
+    /// whose summary is the unsharded run's; refuses shards of different runs, overlapping,
+    /// missing or unfinished shards.
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The shard directories (runs/SUITE/MODEL/RUNID-shardIofN), every shard once.
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// The run directory written (new, empty, or an earlier merge's, which is replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print the summary as JSON on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -190,6 +207,11 @@ pub struct RunArgs {
     /// Seconds Ctrl-C waits for requests in flight.
     #[arg(long, default_value_t = 10.0)]
     pub grace_secs: f64,
+    /// Evaluate shard I of N (0-based) of the items, chosen by item id: `I/N`, `auto`
+    /// (a Slurm array task: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) or `auto/N`
+    /// (a Kubernetes Indexed Job: JOB_COMPLETION_INDEX of N). Join shards with `merge`.
+    #[arg(long, value_parser = clap::builder::ValueParser::new(parse_shard))]
+    pub shard: Option<evalkit::suite::shard::ShardSpec>,
     /// The scoring protocol whose prompts and generation settings the run sends:
     /// `official` (the benchmark authors'), `vlmevalkit` or `lmms-eval` (each pinned to an
     /// upstream version). Every protocol's figure is reported whichever is chosen.
@@ -292,6 +314,10 @@ pub struct SynthArgs {
     /// synthchart suite card looks). An existing suite there is replaced.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+fn parse_shard(spec: &str) -> Result<evalkit::suite::shard::ShardSpec, String> {
+    spec.parse()
 }
 
 fn parse_protocol(name: &str) -> Result<evalkit::score::protocol::ProtocolName, String> {

@@ -49,6 +49,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare(args),
         Command::Leaderboard(args) => leaderboard(args),
         Command::Export(args) => export_items(args),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -175,6 +176,31 @@ fn export_items(args: cli::ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn merge(args: cli::MergeArgs) -> anyhow::Result<ExitCode> {
+    let command = std::env::args()
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let merged = evalkit::run::merge::merge(&args.shards, &args.out, &command)?;
+    let rendered = if args.json {
+        String::from_utf8_lossy(
+            &evalkit::report::export::json::JsonExporter
+                .serialize(std::slice::from_ref(&merged.summary))?,
+        )
+        .into_owned()
+    } else {
+        evalkit::report::export::terminal::render(&merged.summary)
+    };
+    print!("{rendered}");
+    eprintln!(
+        "merged {} shards ({} items) into run directory: {}",
+        merged.shards,
+        merged.summary.counts.total,
+        merged.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Text already rendered, written as it is (through the one place that writes reports).
 struct Verbatim;
 
@@ -270,6 +296,11 @@ async fn run(args: Box<cli::RunArgs>) -> anyhow::Result<ExitCode> {
         judge: args.judge,
         shared_cache: false,
         progress_label: None,
+        shard: args
+            .shard
+            .map(|spec| spec.resolve(|k| std::env::var(k).ok()))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
         protocol: args.protocol,
     };
     if let Some(group) = evalkit::run::group::group_card(&opts.suite)? {
@@ -354,6 +385,7 @@ async fn decouple(args: cli::DecoupleArgs) -> anyhow::Result<ExitCode> {
         strategy: StrategySpec::Direct,
         shared_cache: false,
         progress_label: None,
+        shard: None,
         protocol: Default::default(),
     };
     // A suite group is decoupled member by member: one report per suite.
@@ -439,6 +471,7 @@ async fn ablate(args: cli::AblateArgs) -> anyhow::Result<ExitCode> {
         strategy: StrategySpec::Direct,
         shared_cache: true,
         progress_label: None,
+        shard: None,
         protocol: Default::default(),
     };
     let (report, dir) = evalkit::run::ablate::ablate(&args.file, common).await?;

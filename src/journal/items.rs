@@ -14,6 +14,24 @@ use crate::suite::{self, Format, Item, ResolvedSource};
 
 /// The items of `ids` found in the run's data (possibly fewer: missing data, moved files).
 pub fn reread(manifest: &Manifest, ids: &HashSet<String>) -> anyhow::Result<HashMap<String, Item>> {
+    let mut found = HashMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    for item in stream(manifest)?.flatten() {
+        if ids.contains(&item.id) {
+            found.insert(item.id.clone(), item);
+            if found.len() == ids.len() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Every item of the run's data, streamed in the data's order (for callers that want many
+/// of them and cannot hold them all).
+pub fn stream(manifest: &Manifest) -> anyhow::Result<suite::ItemStream> {
     let format: Format = serde_json::from_value(serde_json::Value::String(
         manifest.data.format.clone(),
     ))
@@ -30,19 +48,7 @@ pub fn reread(manifest: &Manifest, ids: &HashSet<String>) -> anyhow::Result<Hash
         chart_field: manifest.suite.cluster.as_deref() == Some(crate::suite::reader::CHART_FIELD),
         columns: manifest.suite.columns.clone(),
     };
-    let mut found = HashMap::new();
-    if ids.is_empty() {
-        return Ok(found);
-    }
-    for item in suite::open(manifest.suite.benchmark, &source)?.flatten() {
-        if ids.contains(&item.id) {
-            found.insert(item.id.clone(), item);
-            if found.len() == ids.len() {
-                break;
-            }
-        }
-    }
-    Ok(found)
+    suite::open(manifest.suite.benchmark, &source)
 }
 
 /// An image as a `data:` URL, for pages that embed their images.

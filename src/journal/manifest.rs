@@ -58,6 +58,12 @@ pub struct Manifest {
     /// The command that resumes this run.
     pub resume_command: String,
     pub sessions: Vec<Session>,
+    /// A shard's place in the whole run (`evalkit run --shard I/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::shards::ShardOf>,
+    /// The shards `evalkit merge` joined into this directory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<super::shards::MergedShard>,
 }
 
 impl Manifest {

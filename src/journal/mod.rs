@@ -15,6 +15,7 @@ pub mod reader;
 pub mod record;
 pub mod scan;
 pub mod selection;
+pub mod shards;
 pub mod summary;
 
 use std::fs::{File, OpenOptions};

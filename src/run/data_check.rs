@@ -23,7 +23,8 @@ pub fn gold_of(item: &Item) -> Vec<String> {
         .collect()
 }
 
-fn gold_of_record(record: &ItemRecord) -> Vec<String> {
+/// [`gold_of`] of a journal record: what the item's data was when it was answered.
+pub fn gold_of_record(record: &ItemRecord) -> Vec<String> {
     record
         .gold
         .answers

@@ -9,11 +9,13 @@ pub mod decouple;
 pub mod finish;
 pub mod group;
 pub mod item;
+pub mod merge;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
 pub mod roles;
 pub mod setup;
+pub mod shard;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,6 +68,8 @@ pub struct RunOptions {
     pub shared_cache: bool,
     /// Shown in front of the progress bar (a grid's cell, e.g. `cell 2/6 ocr -> smollm2`).
     pub progress_label: Option<String>,
+    /// Evaluate one shard of the items (`--shard I/N`, see `suite::shard`).
+    pub shard: Option<crate::suite::shard::Shard>,
     /// The scoring protocol whose prompt side (template, max tokens) the run uses.
     pub protocol: crate::score::protocol::ProtocolName,
 }

@@ -128,6 +128,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         stream =
             crate::suite::select::filter(crate::suite::open(suite_card.benchmark, &source)?, ids);
     }
+    let stream = super::shard::select(stream, opts);
 
     let cancel = CancellationToken::new();
     let roles = roles::build(
@@ -144,7 +145,8 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
         .build(&suite_card, roles.image_max_side, &roles.context)?;
     let model = &roles.context.model;
     let fingerprint = model.dispatcher.fingerprint().to_string();
-    let run_id = run_id(&fingerprint, &suite_card, &strategy.id(), opts.protocol);
+    let whole_run_id = run_id(&fingerprint, &suite_card, &strategy.id(), opts.protocol);
+    let run_id = super::shard::run_id(&whole_run_id, opts);
     let run_name = opts.strategy.run_name(&model.name, &roles.context);
     let dir = opts
         .out
@@ -189,6 +191,7 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
             existing.sessions.push(session);
             existing.judge = roles.judge_card.as_ref().map(ModelCard::without_secrets);
             existing.data = data_info(&source);
+            existing.shard = super::shard::manifest_entry(&whole_run_id, opts);
             existing
         }
         None => Manifest {
@@ -207,6 +210,8 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
             notes,
             resume_command: opts.command.clone(),
             sessions: vec![session],
+            shard: super::shard::manifest_entry(&whole_run_id, opts),
+            merged_from: Vec::new(),
         },
     };
     manifest.write(&dir)?;

@@ -30,6 +30,7 @@ pub mod reachqa;
 pub mod reader;
 pub mod row;
 pub mod select;
+pub mod shard;
 pub mod synthchart;
 #[cfg(test)]
 pub(crate) mod testing;

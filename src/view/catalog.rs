@@ -1,78 +1,17 @@
-//! The runs a viewer shows and the one question it asks of each item: which class it is
-//! in (right, wrong, unparsed, failed, truncated), and does it match a filter.
+//! The runs a viewer shows, and whether a record matches a filter (the classes are in
+//! `class`).
 //!
-//! Run directories are found by the journal scanner and opened by the run-directory reader;
-//! a run's records are read once, when it is first looked at, and kept (one `Arc` per run),
-//! so paging through 100,000 items re-reads nothing and each page renders only its rows.
+//! Run directories are found by the journal scanner; a run is indexed (`index`) when it is
+//! first looked at, and the index is brought up to date when its journal has changed. No
+//! run's records are held: pages read their rows back from the journal.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::journal::{self, ItemRecord, Manifest, Status, Summary};
-use crate::score::How;
-
-/// What kind of outcome an item had.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
-    Right,
-    Wrong,
-    Unparsed,
-    Failed,
-    Truncated,
-}
-
-impl Class {
-    pub const ALL: [Class; 5] = [
-        Class::Right,
-        Class::Wrong,
-        Class::Unparsed,
-        Class::Failed,
-        Class::Truncated,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Class::Right => "right",
-            Class::Wrong => "wrong",
-            Class::Unparsed => "unparsed",
-            Class::Failed => "failed",
-            Class::Truncated => "truncated",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.name() == name)
-    }
-}
-
-/// Whether an item is right by the run's primary metric.
-pub fn is_right(r: &ItemRecord, metric: &str) -> bool {
-    r.status == Status::Answered
-        && r.metrics
-            .as_ref()
-            .and_then(|m| m.get(metric))
-            .is_some_and(|v| *v >= 1.0)
-}
-
-/// The classes an item is in: exactly one of right, wrong (answered, scored wrong),
-/// unparsed (nothing could be extracted) or failed; and truncated besides when a call
-/// stopped at its token limit.
-pub fn classes(r: &ItemRecord, metric: &str) -> Vec<Class> {
-    let mut out = vec![match r.status {
-        Status::Failed => Class::Failed,
-        Status::Answered if is_right(r, metric) => Class::Right,
-        Status::Answered if r.how == Some(How::Unparsed) => Class::Unparsed,
-        Status::Answered => Class::Wrong,
-    }];
-    if r.calls
-        .iter()
-        .any(|c| c.finish_reason.as_deref() == Some("length"))
-    {
-        out.push(Class::Truncated);
-    }
-    out
-}
+pub use super::class::{Class, classes, is_right};
+use super::index::{RunIndex, value_matches};
+use crate::journal::{self, ItemRecord, Manifest, Summary};
 
 /// What the items table shows: a class, a breakdown field's value, a text search.
 #[derive(Clone, Debug, Default)]
@@ -97,7 +36,7 @@ impl Filter {
             } else {
                 r.fields.get(k)
             };
-            if value != Some(v) {
+            if !value.is_some_and(|x| value_matches(x, v)) {
                 return false;
             }
         }
@@ -123,7 +62,7 @@ pub struct Run {
     pub summary: Option<Summary>,
     /// `model / suite / strategy` when there is no summary yet.
     pub title: String,
-    records: Mutex<Option<Arc<Vec<ItemRecord>>>>,
+    index: Mutex<Option<Arc<RunIndex>>>,
 }
 
 impl Run {
@@ -133,20 +72,26 @@ impl Run {
             .map_or("", |s| s.primary_metric.as_str())
     }
 
-    /// The run's latest records, in source order (read once).
-    pub fn records(&self) -> anyhow::Result<Arc<Vec<ItemRecord>>> {
+    /// The run's index, built on first use and brought up to date when the journal has
+    /// changed since.
+    pub fn index(&self) -> anyhow::Result<Arc<RunIndex>> {
         let mut slot = self
-            .records
+            .index
             .lock()
-            .map_err(|_| anyhow::anyhow!("the viewer's record cache was poisoned"))?;
-        if let Some(r) = slot.as_ref() {
-            return Ok(r.clone());
-        }
-        let (mut records, _) = journal::reader::latest_records(&self.dir)?;
-        records.sort_by_key(|r| r.order);
-        let records = Arc::new(records);
-        *slot = Some(records.clone());
-        Ok(records)
+            .map_err(|_| anyhow::anyhow!("the viewer's run index was poisoned"))?;
+        let fresh = match slot.as_ref() {
+            Some(index) => match index.refresh()? {
+                None => return Ok(index.clone()),
+                Some(fresh) => fresh,
+            },
+            None => {
+                let fields: Vec<String> = self.field_values().into_keys().collect();
+                RunIndex::build(&self.dir.join(journal::PREDICTIONS), self.metric(), &fields)?
+            }
+        };
+        let fresh = Arc::new(fresh);
+        *slot = Some(fresh.clone());
+        Ok(fresh)
     }
 
     /// The breakdown fields of the run's items and their values (for the filter menu).
@@ -197,6 +142,6 @@ fn open_one(dir: &Path) -> anyhow::Result<Run> {
         ),
         manifest,
         summary,
-        records: Mutex::new(None),
+        index: Mutex::new(None),
     })
 }

@@ -11,6 +11,9 @@ pub struct Query {
     pub field: Option<(String, String)>,
     pub text: Option<String>,
     pub page: usize,
+    /// Where a streamed search starts (a position in the run's order); it pages by
+    /// continuing from where the last page stopped, not by page number.
+    pub from: usize,
 }
 
 /// How pages link to each other.
@@ -47,6 +50,9 @@ impl Links {
                 if q.page > 0 {
                     params.push(format!("page={}", q.page + 1));
                 }
+                if q.from > 0 {
+                    params.push(format!("from={}", q.from));
+                }
                 if params.is_empty() {
                     format!("/runs/{run}")
                 } else {
@@ -68,10 +74,13 @@ impl Links {
         }
     }
 
-    pub fn compare(self, a: usize, b: usize) -> String {
-        match self {
-            Links::Served => format!("/compare/{a}/{b}"),
-            Links::Bundle => format!("/compare-{a}-{b}.html"),
+    /// Two runs side by side (page 0-based).
+    pub fn compare(self, a: usize, b: usize, page: usize) -> String {
+        match (self, page) {
+            (Links::Served, 0) => format!("/compare/{a}/{b}"),
+            (Links::Served, p) => format!("/compare/{a}/{b}?page={}", p + 1),
+            (Links::Bundle, 0) => format!("/compare-{a}-{b}.html"),
+            (Links::Bundle, p) => format!("/compare-{a}-{b}-{}.html", p + 1),
         }
     }
 

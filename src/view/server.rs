@@ -42,7 +42,7 @@ async fn home(State(runs): State<Runs>) -> Response {
     render(move || Ok(Some(pages::runs(&runs, Links::Served)))).await
 }
 
-/// `class`, `field` (`name=value`), `q`, `page` (1-based) from the query string; unknown
+/// `class`, `field` (`name=value`), `q`, `page` (1-based), `from` (a search's start) from the query string; unknown
 /// or malformed values are ignored.
 fn query(params: &HashMap<String, String>) -> Query {
     Query {
@@ -57,6 +57,10 @@ fn query(params: &HashMap<String, String>) -> Query {
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(1)
             .saturating_sub(1),
+        from: params
+            .get("from")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0),
     }
 }
 
@@ -79,11 +83,20 @@ async fn item(State(runs): State<Runs>, Path((i, id)): Path<(usize, String)>) ->
     render(move || pages::item(&run, i, &id, Links::Served)).await
 }
 
-async fn compare(State(runs): State<Runs>, Path((a, b)): Path<(usize, usize)>) -> Response {
+async fn compare(
+    State(runs): State<Runs>,
+    Path((a, b)): Path<(usize, usize)>,
+    AxQuery(params): AxQuery<HashMap<String, String>>,
+) -> Response {
     let (Some(ra), Some(rb)) = (runs.get(a).cloned(), runs.get(b).cloned()) else {
         return not_found(format!("no runs {a} and {b}"));
     };
-    render(move || pages::compare(&ra, a, &rb, b, Links::Served).map(Some)).await
+    let page = params
+        .get("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .saturating_sub(1);
+    render(move || pages::compare(&ra, a, &rb, b, page, Links::Served).map(Some)).await
 }
 
 /// The router over `runs`.

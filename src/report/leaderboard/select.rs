@@ -48,6 +48,18 @@ pub fn newest_complete(runs: Vec<RunDir>) -> Selection {
     let mut best: BTreeMap<(String, String, String), RunDir> = BTreeMap::new();
     let mut order: Vec<(String, String, String)> = Vec::new();
     for run in runs {
+        if let Some(shard) = &run.manifest.shard {
+            // A slice of the items: ranking it would score a model on a part of the suite.
+            left_out.push((
+                run.path.clone(),
+                format!(
+                    "shard {}/{} of run {} (a slice of the items): join the shards with \
+                     `evalkit merge SHARD_DIRS... --out DIR` and rank DIR",
+                    shard.index, shard.count, shard.run_id
+                ),
+            ));
+            continue;
+        }
         let complete = run.summary.as_ref().is_some_and(|s| s.complete);
         if !complete {
             left_out.push((
