@@ -204,6 +204,24 @@ async fn three_protocols_three_figures_from_the_same_responses() {
         serde_json::from_str(&std::fs::read_to_string(lmms.join("manifest.json")).unwrap())
             .unwrap();
     assert_eq!(manifest["protocol"], "lmms-eval");
+    // Item exports name the protocol each run's prompts followed.
+    let csv = tmp.path().join("items.csv");
+    let out = evalkit(
+        tmp.path(),
+        &[
+            "export",
+            tmp.path().join("runs").to_str().unwrap(),
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        &[],
+    );
+    ok(&out);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.matches(",lmms-eval,").count(), 8, "{text}");
+    assert_eq!(text.matches(",official,").count(), 8, "{text}");
     let stats = server.stats();
     assert_eq!(stats.recent_bodies.len(), 8);
     let texts: Vec<String> = stats

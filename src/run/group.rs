@@ -92,8 +92,8 @@ pub fn table(group: &GroupCard, members: &[Member]) -> String {
         t.add_row(vec![
             s.suite.clone(),
             metric.clone(),
-            // Every figure is the benchmark's official rule until named protocols exist.
-            "official".into(),
+            // The protocol whose prompts the run sent; the headline is the official rule.
+            s.protocol.as_str().into(),
             score,
             interval,
             overall.n.to_string(),

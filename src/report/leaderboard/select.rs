@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use crate::journal::RunDir;
 
-/// The scoring protocol of a run. Protocols are not built yet: every run is `official`,
-/// and this is the one place that will read it from the manifest.
-pub fn protocol(_run: &RunDir) -> String {
-    "official".to_string()
+/// The scoring protocol whose prompts a run sent (`evalkit run --protocol`), from its
+/// manifest (`official` for runs from before protocols).
+pub fn protocol(run: &RunDir) -> String {
+    run.manifest.protocol.as_str().to_string()
 }
 
 /// How a leaderboard names a run's model: the model card, with the strategy when it is

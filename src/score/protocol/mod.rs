@@ -255,3 +255,120 @@ pub fn find(benchmark: Benchmark, name: ProtocolName) -> Result<Option<&'static 
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::item::Choice;
+
+    fn protocol(b: Benchmark, name: ProtocolName) -> &'static Protocol {
+        find(b, name).unwrap().unwrap()
+    }
+
+    fn decide(
+        p: &Protocol,
+        gold: &Gold,
+        response: &str,
+        metrics: &BTreeMap<String, f64>,
+    ) -> ItemDecision {
+        p.decide(&ItemView {
+            gold: Some(gold),
+            response: Some(response),
+            metrics: Some(metrics),
+            ..ItemView::default()
+        })
+    }
+
+    /// ChartQA under VLMEvalKit (`vlmeval/dataset/utils/vqa_eval.py`, `process_line` with
+    /// `method='relaxed_accuracy'`: `prediction.strip()`, then `relaxed_correctness`; e8e78f0)
+    /// and lmms-eval (`lmms_eval/api/task.py` strips, `tasks/chartqa/utils.py`
+    /// `relaxed_correctness`; 75571cf), computed by hand.
+    #[test]
+    fn chartqa_harnesses_strip_the_answer_before_the_relaxed_rule() {
+        let none = BTreeMap::new();
+        let gold = |a: &str| Gold {
+            answers: vec![a.into()],
+            ..Gold::default()
+        };
+        for name in [ProtocolName::Vlmevalkit, ProtocolName::LmmsEval] {
+            let p = protocol(Benchmark::Chartqa, name);
+            // "yes\n" is "yes" once stripped; lower-cased equality.
+            assert_eq!(decide(p, &gold("Yes"), "yes\n", &none).value, 1.0);
+            // 12.6 is 5% off 12 (0.6 / 12 = 0.05): right; 12.7 is not.
+            assert_eq!(decide(p, &gold("12"), " 12.6 ", &none).value, 1.0);
+            assert_eq!(decide(p, &gold("12"), "12.7", &none).value, 0.0);
+            // `rstrip('%')` drops every `%`: "12%%" is 0.12, right against "0.12".
+            assert_eq!(decide(p, &gold("0.12"), "12%%", &none).value, 1.0);
+            // A target of 0 is compared as a string: "0.0" is not "0".
+            assert_eq!(decide(p, &gold("0"), "0.0", &none).value, 0.0);
+            assert_eq!(
+                decide(p, &gold("Yes"), " Yes.", &none).extracted.as_deref(),
+                Some("Yes.")
+            );
+        }
+        // The official protocol is the scorer's own stored figure.
+        let official = protocol(Benchmark::Chartqa, ProtocolName::Official);
+        let stored = BTreeMap::from([("relaxed_accuracy".to_string(), 0.0)]);
+        assert_eq!(decide(official, &gold("Yes"), "yes\n", &stored).value, 0.0);
+    }
+
+    /// MMStar/AI2D under VLMEvalKit e8e78f0: `can_infer` with `a67ace5`'s verbose regex
+    /// (`vlmeval/utils/matching_util.py`); the value is the scorer's `accuracy_verbose_rule`.
+    #[test]
+    fn vlmevalkit_choice_shows_the_verbose_rule_letter() {
+        let gold = Gold {
+            answers: vec!["A".into()],
+            choices: ["cat", "dog"]
+                .iter()
+                .zip(["A", "B"])
+                .map(|(t, l)| Choice {
+                    label: l.into(),
+                    text: (*t).into(),
+                })
+                .collect(),
+            ..Gold::default()
+        };
+        let stored = BTreeMap::from([("accuracy_verbose_rule".to_string(), 1.0)]);
+        let p = protocol(Benchmark::Mmstar, ProtocolName::Vlmevalkit);
+        let d = decide(p, &gold, "The answer is a bird", &stored);
+        assert_eq!((d.value, d.extracted.as_deref()), (1.0, Some("A")));
+        // A refusal is VLMEvalKit's `Z`; nothing readable is no extraction.
+        assert_eq!(
+            decide(p, &gold, "Cannot determine the answer", &stored)
+                .extracted
+                .as_deref(),
+            Some("Z")
+        );
+        assert_eq!(decide(p, &gold, "no idea", &stored).extracted, None);
+        // A failed or truncated item is 0 under every protocol.
+        let cut = p.decide(&ItemView {
+            gold: Some(&gold),
+            response: Some("A"),
+            metrics: Some(&stored),
+            truncated: true,
+            ..ItemView::default()
+        });
+        assert_eq!(cut.value, 0.0);
+    }
+
+    #[test]
+    fn names_parse_and_unknown_protocols_are_named() {
+        assert_eq!(
+            "lmms-eval".parse::<ProtocolName>(),
+            Ok(ProtocolName::LmmsEval)
+        );
+        assert!(
+            "helm"
+                .parse::<ProtocolName>()
+                .unwrap_err()
+                .contains("official")
+        );
+        assert!(
+            find(Benchmark::Mathvista, ProtocolName::Official)
+                .unwrap()
+                .is_none()
+        );
+        let err = find(Benchmark::Mathvista, ProtocolName::Vlmevalkit).unwrap_err();
+        assert!(err.contains("only the official protocol"), "{err}");
+    }
+}

@@ -119,7 +119,9 @@ impl ItemTable {
             text("run_dir", &|run, _| Some(run.path.display().to_string())),
             text("model", &|run, _| Some(run.manifest.model.name.clone())),
             text("suite", &|run, _| Some(run.manifest.suite.name.clone())),
-            text("protocol", &|_, _| Some("official".to_string())),
+            text("protocol", &|run, _| {
+                Some(run.manifest.protocol.as_str().to_string())
+            }),
             text("strategy", &|run, _| Some(run.manifest.strategy.clone())),
             text("item_id", &|_, r| Some(r.id.clone())),
             int("order", &|r| Some(r.order)),
