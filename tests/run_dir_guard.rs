@@ -35,11 +35,11 @@ fn strs(args: &[String]) -> Vec<&str> {
 async fn wait_for_records(out: &Path, n: usize) -> PathBuf {
     let started = Instant::now();
     loop {
-        if out.exists() {
-            let dir = run_dir(out);
-            if saved_records(&dir).len() >= n {
-                return dir;
-            }
+        // The run directory may be half made (runs/ before runs/<suite>/<model>/<id>).
+        if let Some(dir) = find_run_dir(out)
+            && saved_records(&dir).len() >= n
+        {
+            return dir;
         }
         assert!(started.elapsed() < Duration::from_secs(30), "no progress");
         tokio::time::sleep(Duration::from_millis(10)).await;
