@@ -2,9 +2,7 @@
 //! share the prompt, protocol, strategy, judge, subset of items, data (the files'
 //! fingerprints) and scoring version (scorer and evalkit version); the leaderboard ranks
 //! the largest such group of each suite and marks every other run with what differs,
-//! never ranking it silently beside the rest.
-
-use std::collections::BTreeMap;
+//! never ranking it silently beside the rest (the grouping is [`super::frame`]'s).
 
 use crate::journal::RunDir;
 
@@ -39,38 +37,4 @@ pub fn setting(run: &RunDir) -> Setting {
         data: short_hash(&files),
         scoring: format!("{} {}", m.suite.scorer, m.evalkit_version),
     }
-}
-
-/// What differs between two settings, by name.
-pub fn differences(a: &Setting, b: &Setting) -> Vec<String> {
-    let mut out = Vec::new();
-    let pairs = [
-        ("prompt", &a.prompt, &b.prompt),
-        ("protocol", &a.protocol, &b.protocol),
-        ("strategy", &a.strategy, &b.strategy),
-        ("judge", &a.judge, &b.judge),
-        ("subset", &a.subset, &b.subset),
-        ("data fingerprint", &a.data, &b.data),
-        ("scoring version", &a.scoring, &b.scoring),
-    ];
-    for (name, x, y) in pairs {
-        if x != y {
-            out.push(name.to_string());
-        }
-    }
-    out
-}
-
-/// The reference setting of a suite: the one most of its runs share (the first seen on a
-/// tie).
-pub fn reference(settings: &[Setting]) -> Option<Setting> {
-    let mut counts: BTreeMap<&Setting, (usize, usize)> = BTreeMap::new();
-    for (i, s) in settings.iter().enumerate() {
-        let e = counts.entry(s).or_insert((0, i));
-        e.0 += 1;
-    }
-    counts
-        .into_iter()
-        .max_by(|(_, (n1, i1)), (_, (n2, i2))| n1.cmp(n2).then(i2.cmp(i1)))
-        .map(|(s, _)| s.clone())
 }
