@@ -146,7 +146,7 @@ mod tests {
         std::fs::write(tmp.path().join(PREDICTIONS), text).unwrap();
         let stream = ordered(tmp.path()).unwrap();
         assert_eq!(stream.len(), 3);
-        assert_eq!(stream.torn_bytes, 10);
+        assert_eq!(stream.torn_bytes, 11);
         assert_eq!(stream.bad_lines.len(), 1);
         assert_eq!(stream.bad_lines[0].0, 3);
         let got: Vec<(String, Option<String>)> = stream
