@@ -160,19 +160,21 @@ fn leaderboard(args: cli::LeaderboardArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn export_items(args: cli::ExportArgs) -> anyhow::Result<ExitCode> {
-    use evalkit::report::export::items::ItemTable;
-    let runs = open_runs(&args.runs)?;
-    let table = ItemTable::build(&runs);
-    let mut exports: ExportManager<'_, ItemTable> = ExportManager::new();
-    exports.add(args.format.exporter(), Target::File(args.out.clone()));
-    for path in exports.export(&table)? {
-        eprintln!(
-            "wrote {} ({} rows from {} runs)",
-            path.display(),
-            table.rows,
-            runs.len()
-        );
+    // Streamed run by run (bounded memory), not through `open_runs`.
+    let scan = evalkit::journal::scan::scan(&args.runs)?;
+    for skip in &scan.skipped {
+        eprintln!("warning: skipped {skip}");
     }
+    let done = evalkit::report::export::items::export(&scan.runs, args.format, &args.out)?;
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "wrote {} ({} rows from {} runs)",
+        args.out.display(),
+        done.rows,
+        done.runs
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -227,7 +227,7 @@ fn cot_and_self_consistency_on_the_local_llm() {
         // is counted as such, never as another call.
         let sent = s["requests"]["sent"].as_u64().unwrap();
         let retries = s["requests"]["retries"].as_u64().unwrap();
-        assert_eq!(sent - retries, 2 * calls_per_item, "{spec}: {s:#}");
+        assert_eq!(sent - retries, 2 * calls_per_item as u64, "{spec}: {s:#}");
         let runs = tmp.path().join("runs/synthchart/gold-table-to-smollm2");
         let dir = std::fs::read_dir(&runs)
             .unwrap()

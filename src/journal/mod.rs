@@ -11,6 +11,7 @@ pub mod items;
 pub mod lines;
 pub mod lock;
 pub mod manifest;
+pub mod ordered;
 pub mod reader;
 pub mod record;
 pub mod scan;

@@ -1,8 +1,9 @@
 //! Report formats, after hyperfine's `src/export/`: each format is one file with one
-//! [`Exporter`] that turns its whole input (a slice of run summaries; records exporters
-//! take a slice of records) into bytes, and [`ExportManager`] alone writes them out (to
-//! standard output or, atomically, to files). A new format is one file here plus one
-//! [`Format`] variant.
+//! [`Exporter`] that turns its whole input (a slice of run summaries unless said
+//! otherwise) into bytes, and [`ExportManager`] alone writes them out (to standard output
+//! or, atomically, to files). A new format is one file here plus one [`Format`] variant.
+//! The item export ([`items`]) is the exception: it streams runs of any size through
+//! polars' batched writers instead of building its bytes in memory.
 
 pub mod csv;
 pub mod items;

@@ -2,9 +2,7 @@
 //! share the prompt, protocol, strategy, judge, subset of items, data (the files'
 //! fingerprints) and scoring version (scorer and evalkit version); the leaderboard ranks
 //! the largest such group of each suite and marks every other run with what differs,
-//! never ranking it silently beside the rest.
-
-use std::collections::BTreeMap;
+//! never ranking it silently beside the rest (the grouping is [`super::frame`]'s).
 
 use crate::journal::RunDir;
 
@@ -33,7 +31,7 @@ pub fn setting(run: &RunDir) -> Setting {
     Setting {
         prompt: short_hash(&m.prompt_template),
         protocol: super::select::protocol(run),
-        strategy: m.strategy.clone(),
+        strategy: strategy_setting(&m.strategy, &m.prompt_template),
         judge: m.judge.as_ref().map_or(String::new(), |j| j.name.clone()),
         subset: format!("{} items {}", ids.len(), short_hash(&ids.join("\n"))),
         data: short_hash(&files),
@@ -41,36 +39,44 @@ pub fn setting(run: &RunDir) -> Setting {
     }
 }
 
-/// What differs between two settings, by name.
-pub fn differences(a: &Setting, b: &Setting) -> Vec<String> {
-    let mut out = Vec::new();
-    let pairs = [
-        ("prompt", &a.prompt, &b.prompt),
-        ("protocol", &a.protocol, &b.protocol),
-        ("strategy", &a.strategy, &b.strategy),
-        ("judge", &a.judge, &b.judge),
-        ("subset", &a.subset, &b.subset),
-        ("data fingerprint", &a.data, &b.data),
-        ("scoring version", &a.scoring, &b.scoring),
-    ];
-    for (name, x, y) in pairs {
-        if x != y {
-            out.push(name.to_string());
-        }
+/// The strategy as a comparability setting. A decoupled run's perception sources name the
+/// system (its entry is `MODEL (decoupled from SOURCES)`), not how it was evaluated, so
+/// they are left out: `decoupled|INSTRUCTION|SOURCES|TEMPLATE...` compares as
+/// `decoupled|INSTRUCTION|*|TEMPLATE...`. The sources may hold `|` (a model's
+/// fingerprint), so the template, known from the manifest, marks where they end.
+fn strategy_setting(strategy: &str, template: &str) -> String {
+    let Some((instruction, rest)) = strategy
+        .strip_prefix("decoupled|")
+        .and_then(|rest| rest.split_once('|'))
+    else {
+        return strategy.to_string();
+    };
+    match rest.rfind(&format!("|{template}")) {
+        Some(at) => format!("decoupled|{instruction}|*{}", &rest[at..]),
+        None => strategy.to_string(),
     }
-    out
 }
 
-/// The reference setting of a suite: the one most of its runs share (the first seen on a
-/// tie).
-pub fn reference(settings: &[Setting]) -> Option<Setting> {
-    let mut counts: BTreeMap<&Setting, (usize, usize)> = BTreeMap::new();
-    for (i, s) in settings.iter().enumerate() {
-        let e = counts.entry(s).or_insert((0, i));
-        e.0 += 1;
+#[cfg(test)]
+mod tests {
+    use super::strategy_setting;
+
+    #[test]
+    fn decoupled_runs_compare_without_their_perception_sources() {
+        let t = "{question}\nAnswer briefly.";
+        let gold = format!("decoupled|Agnostic|gold-table|{t}");
+        let vlm = format!("decoupled|Agnostic|vlm:openai|model=x|max_tokens=8|{t}|reason=cot");
+        assert_eq!(
+            strategy_setting(&gold, t),
+            format!("decoupled|Agnostic|*|{t}")
+        );
+        assert_eq!(
+            strategy_setting(&vlm, t),
+            format!("decoupled|Agnostic|*|{t}|reason=cot")
+        );
+        // Another instruction or template still differs; other strategies are kept whole.
+        let specific = format!("decoupled|Specific|gold-table|{t}");
+        assert_ne!(strategy_setting(&specific, t), strategy_setting(&gold, t));
+        assert_eq!(strategy_setting("direct|x", t), "direct|x");
     }
-    counts
-        .into_iter()
-        .max_by(|(_, (n1, i1)), (_, (n2, i2))| n1.cmp(n2).then(i2.cmp(i1)))
-        .map(|(s, _)| s.clone())
 }

@@ -7,11 +7,13 @@
 //! differs, and not ranked. Written as `leaderboard.{md,csv,json,html}` by one exporter
 //! per format, through the one export manager.
 //!
-//! Aggregation here is a handful of summaries per model and suite: it is plain Rust over
-//! the reader's values (polars was measured and left out; see the README's Performance).
+//! The aggregation over the runs (which run stands for each model, suite and protocol,
+//! each suite's comparability reference, the per-category scores) is polars lazy queries
+//! ([`frame`]); the paired statistics behind the rank groups are `crate::stats`'.
 
 pub mod comparable;
 pub mod csv;
+pub mod frame;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -119,14 +121,20 @@ impl Leaderboard {
 
 /// Builds the leaderboard from opened runs.
 pub fn build(runs: Vec<RunDir>, resamples: usize, seed: u64) -> anyhow::Result<Leaderboard> {
-    let selection = select::newest_complete(runs);
-    let mut left_out: Vec<LeftOut> = selection
+    let plan = frame::plan(&runs)?;
+    let left_out: Vec<LeftOut> = plan
         .left_out
         .into_iter()
-        .map(|(run_dir, reason)| LeftOut { run_dir, reason })
+        .filter_map(|(i, reason)| {
+            runs.get(i).map(|r| LeftOut {
+                run_dir: r.path.clone(),
+                reason,
+            })
+        })
         .collect();
+    let mut left_out = left_out;
     left_out.sort_by(|a, b| a.run_dir.cmp(&b.run_dir));
-    if selection.chosen.is_empty() {
+    if plan.suites.is_empty() {
         let reasons: Vec<String> = left_out
             .iter()
             .take(3)
@@ -138,18 +146,10 @@ pub fn build(runs: Vec<RunDir>, resamples: usize, seed: u64) -> anyhow::Result<L
             reasons.concat()
         );
     }
-    let mut by_suite: Vec<(String, Vec<RunDir>)> = Vec::new();
-    for run in selection.chosen {
-        let suite = run.manifest.suite.name.clone();
-        match by_suite.iter_mut().find(|(s, _)| *s == suite) {
-            Some((_, list)) => list.push(run),
-            None => by_suite.push((suite, vec![run])),
-        }
-    }
-    by_suite.sort_by(|a, b| a.0.cmp(&b.0));
-    let suites = by_suite
-        .iter()
-        .map(|(suite, runs)| suite_board(suite, runs, resamples, seed))
+    let suites = plan
+        .suites
+        .into_iter()
+        .map(|(suite, chosen)| suite_board(&suite, &runs, chosen, resamples, seed))
         .collect();
     Ok(Leaderboard {
         schema: Leaderboard::SCHEMA.into(),
@@ -160,7 +160,7 @@ pub fn build(runs: Vec<RunDir>, resamples: usize, seed: u64) -> anyhow::Result<L
     })
 }
 
-fn entry(run: &RunDir, metric: &str, differs: Vec<String>) -> Entry {
+fn entry(run: &RunDir, metric: &str, chosen: frame::Chosen) -> Entry {
     let summary = run.summary.as_ref();
     let overall = summary.map(|s| &s.scores.overall);
     let score = overall
@@ -171,16 +171,6 @@ fn entry(run: &RunDir, metric: &str, differs: Vec<String>) -> Entry {
         .and_then(|g| g.ci95.get(metric))
         .copied()
         .unwrap_or(0.0);
-    let mut categories = BTreeMap::new();
-    if let Some(s) = summary {
-        for (column, values) in &s.scores.by {
-            for (value, group) in values {
-                if let Some(v) = group.metrics.get(metric) {
-                    categories.insert(format!("{column}={value}"), *v);
-                }
-            }
-        }
-    }
     let m = &run.manifest;
     Entry {
         model: select::entry_label(run),
@@ -194,10 +184,10 @@ fn entry(run: &RunDir, metric: &str, differs: Vec<String>) -> Entry {
             high: paired::round4((score + half).min(100.0)),
         },
         n: overall.map_or(run.records.len(), |g| g.n),
-        categories,
+        categories: chosen.categories,
         vs_next: None,
-        comparable: differs.is_empty(),
-        differs,
+        comparable: chosen.differs.is_empty(),
+        differs: chosen.differs,
         run_dir: run.path.clone(),
         run_id: m.run_id.clone(),
         run_date: select::finished_at(run),
@@ -206,20 +196,27 @@ fn entry(run: &RunDir, metric: &str, differs: Vec<String>) -> Entry {
     }
 }
 
-fn suite_board(suite: &str, runs: &[RunDir], resamples: usize, seed: u64) -> SuiteBoard {
-    let metric = runs
+fn suite_board(
+    suite: &str,
+    runs: &[RunDir],
+    chosen: Vec<frame::Chosen>,
+    resamples: usize,
+    seed: u64,
+) -> SuiteBoard {
+    let metric = chosen
         .iter()
-        .find_map(|r| r.summary.as_ref().map(|s| s.primary_metric.clone()))
+        .find_map(|c| {
+            runs[c.run]
+                .summary
+                .as_ref()
+                .map(|s| s.primary_metric.clone())
+        })
         .unwrap_or_default();
-    let settings: Vec<comparable::Setting> = runs.iter().map(comparable::setting).collect();
-    let reference = comparable::reference(&settings);
     let mut ranked: Vec<(Entry, &RunDir)> = Vec::new();
     let mut others: Vec<Entry> = Vec::new();
-    for (run, setting) in runs.iter().zip(&settings) {
-        let differs = reference
-            .as_ref()
-            .map_or_else(Vec::new, |r| comparable::differences(r, setting));
-        let e = entry(run, &metric, differs);
+    for c in chosen {
+        let run = &runs[c.run];
+        let e = entry(run, &metric, c);
         if e.comparable {
             ranked.push((e, run));
         } else {

@@ -1,18 +1,26 @@
-//! Items as CSV: a header of the table's columns, then one row per item and run; empty
-//! cells are nulls.
+//! Items as CSV with polars' batched writer: the header once, then each chunk's rows;
+//! empty cells are nulls.
 
-use super::ItemTable;
-use crate::report::Exporter;
+use std::fs::File;
 
-pub struct CsvExporter;
+use polars::prelude::*;
 
-impl Exporter<ItemTable> for CsvExporter {
-    fn serialize(&self, table: &ItemTable) -> anyhow::Result<Vec<u8>> {
-        let mut w = ::csv::Writer::from_writer(Vec::new());
-        w.write_record(table.columns.iter().map(|c| c.name.as_str()))?;
-        for row in 0..table.rows {
-            w.write_record((0..table.columns.len()).map(|c| table.text_cell(c, row)))?;
-        }
-        Ok(w.into_inner()?)
+use super::Sink;
+
+struct CsvSink(polars::io::csv::write::BatchedWriter<File>);
+
+pub fn sink(file: File, schema: &Schema) -> anyhow::Result<Box<dyn Sink>> {
+    let writer = CsvWriter::new(file).include_header(true).batched(schema)?;
+    Ok(Box::new(CsvSink(writer)))
+}
+
+impl Sink for CsvSink {
+    fn write(&mut self, frame: &DataFrame) -> anyhow::Result<()> {
+        Ok(self.0.write_batch(frame)?)
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+        // Writes the header when no chunk had any row.
+        Ok(self.0.finish()?)
     }
 }

@@ -1,21 +1,27 @@
-//! Items as JSON Lines: one object per item and run, keys in column order, nulls kept.
+//! Items as JSON Lines with polars' batched JSON writer: one object per item and run, keys
+//! in column order, nulls kept.
 
-use super::ItemTable;
-use crate::report::Exporter;
+use std::fs::File;
 
-pub struct JsonlExporter;
+use polars::prelude::*;
 
-impl Exporter<ItemTable> for JsonlExporter {
-    fn serialize(&self, table: &ItemTable) -> anyhow::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        for row in 0..table.rows {
-            let mut object = serde_json::Map::new();
-            for (c, column) in table.columns.iter().enumerate() {
-                object.insert(column.name.clone(), table.json_cell(c, row));
-            }
-            serde_json::to_writer(&mut out, &object)?;
-            out.push(b'\n');
-        }
-        Ok(out)
+use super::Sink;
+
+struct JsonlSink(polars::io::json::BatchedWriter<File>);
+
+pub fn sink(file: File, _schema: &Schema) -> anyhow::Result<Box<dyn Sink>> {
+    // Each chunk is serialized whole, then written: no buffering needed.
+    Ok(Box::new(JsonlSink(polars::io::json::BatchedWriter::new(
+        file,
+    ))))
+}
+
+impl Sink for JsonlSink {
+    fn write(&mut self, frame: &DataFrame) -> anyhow::Result<()> {
+        Ok(self.0.write_batch(frame)?)
+    }
+
+    fn finish(self: Box<Self>) -> anyhow::Result<()> {
+        Ok(())
     }
 }

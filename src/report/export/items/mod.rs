@@ -1,45 +1,37 @@
 //! `evalkit export RUNS... --format parquet|csv|jsonl --out FILE`: every item record of
 //! every run as one table, one row per item and run, for analysis in pandas, polars,
-//! DuckDB or a spreadsheet. The table is built once here ([`ItemTable`], typed columns)
-//! and written by one exporter per format ([`parquet`], [`csv`], [`jsonl`]) through the
-//! export manager.
+//! DuckDB or a spreadsheet.
 //!
-//! Columns (documented in the README): `run`, `run_dir`, `model`, `suite`, `protocol`,
-//! `strategy`, `item_id`, `order`, `split`, `field_<name>` for each breakdown field,
-//! `gold` (answers joined with ` | `), `response`, `extracted`, `status`, `decided_by`,
-//! `metric_<name>` for each metric (0-1), `latency_ms`, `prompt_tokens_<role>` and
-//! `completion_tokens_<role>` for each call role, `attempts`, `error`. A column another
-//! run has and this one lacks is empty (null).
+//! Built with polars, in bounded memory whatever the runs' size: a first pass streams
+//! every run's records ([`crate::journal::ordered`]) to learn the columns (a field, metric
+//! or call role one run has is a column of all); the second streams them again into
+//! chunks of 64k rows ([`chunk`], polars columns), each handed to the format's batched
+//! polars writer ([`parquet`], [`csv`], [`jsonl`]) as it fills. At most one chunk and one
+//! record are in memory. The file is written beside its target and renamed into place
+//! when complete.
+//!
+//! Columns (documented in the README; [`columns`]): `run`, `run_dir`, `model`, `suite`,
+//! `protocol`, `strategy`, `item_id`, `order`, `split`, `field_<name>` for each breakdown
+//! field, `gold` (answers joined with ` | `), `response`, `extracted`, `status`,
+//! `decided_by`, `metric_<name>` for each metric (0-1), `latency_ms`,
+//! `prompt_tokens_<role>` and `completion_tokens_<role>` for each call role, `attempts`,
+//! `error`. A column another run has and this one lacks is empty (null).
 
+pub mod chunk;
+pub mod columns;
 pub mod csv;
 pub mod jsonl;
 pub mod parquet;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
-use crate::journal::{ItemRecord, RunDir, Status};
-use crate::score::How;
+use anyhow::Context as _;
+use polars::prelude::{DataFrame, Schema};
 
-/// One column's values, by type; `None` is an empty cell (null).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Values {
-    Text(Vec<Option<String>>),
-    Int(Vec<Option<u64>>),
-    Float(Vec<Option<f64>>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Column {
-    pub name: String,
-    pub values: Values,
-}
-
-/// Every item of every run, column by column.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ItemTable {
-    pub columns: Vec<Column>,
-    pub rows: usize,
-}
+use crate::journal::reader::Skipped;
+use crate::journal::{Manifest, ordered};
+use columns::{RunInfo, Seen};
 
 /// An export format of `evalkit export`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -49,156 +41,125 @@ pub enum ItemFormat {
     Jsonl,
 }
 
+/// A format's batched writer: chunks go in as they fill, `finish` completes the file.
+pub trait Sink {
+    fn write(&mut self, frame: &DataFrame) -> anyhow::Result<()>;
+    fn finish(self: Box<Self>) -> anyhow::Result<()>;
+}
+
 impl ItemFormat {
-    pub fn exporter(self) -> Box<dyn super::Exporter<ItemTable>> {
+    fn sink(self, file: File, schema: &Schema) -> anyhow::Result<Box<dyn Sink>> {
         match self {
-            ItemFormat::Parquet => Box::new(parquet::ParquetExporter),
-            ItemFormat::Csv => Box::new(csv::CsvExporter),
-            ItemFormat::Jsonl => Box::new(jsonl::JsonlExporter),
+            ItemFormat::Parquet => parquet::sink(file, schema),
+            ItemFormat::Csv => csv::sink(file, schema),
+            ItemFormat::Jsonl => jsonl::sink(file, schema),
         }
     }
 }
 
-fn role_name(call: &crate::journal::record::CallRecord) -> &'static str {
-    call.role.map_or("answer", |r| r.name())
+/// What an export wrote.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exported {
+    pub rows: usize,
+    /// Runs written (those that could be read).
+    pub runs: usize,
+    /// What was skipped: runs that could not be read, unreadable journal lines.
+    pub warnings: Vec<String>,
 }
 
-/// (prompt, completion) tokens of one record by call role; a record without calls counts
-/// its own usage under `answer`.
-fn tokens(r: &ItemRecord) -> BTreeMap<&'static str, (u64, u64)> {
-    let mut out: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
-    if let (true, Some(u)) = (r.calls.is_empty(), &r.usage) {
-        out.insert("answer", (u.prompt_tokens, u.completion_tokens));
-    }
-    for call in &r.calls {
-        if let Some(u) = &call.usage {
-            let e = out.entry(role_name(call)).or_default();
-            e.0 += u.prompt_tokens;
-            e.1 += u.completion_tokens;
+/// Writes every item of the run directories `runs` (e.g. a scan's) to `out`.
+pub fn export(runs: &[PathBuf], format: ItemFormat, out: &Path) -> anyhow::Result<Exported> {
+    let mut done = Exported::default();
+    let mut seen = Seen::default();
+    let mut readable: Vec<(PathBuf, RunInfo)> = Vec::new();
+    for dir in runs {
+        match learn(dir, &mut seen) {
+            Ok((info, skipped)) => {
+                done.warnings.extend(skipped.warnings(dir, 3));
+                readable.push((dir.clone(), info));
+            }
+            Err(e) => done
+                .warnings
+                .push(format!("skipped {}: {e:#}", dir.display())),
         }
     }
-    out
-}
-
-impl ItemTable {
-    /// Builds the table from opened runs.
-    pub fn build(runs: &[RunDir]) -> ItemTable {
-        let mut fields = BTreeSet::new();
-        let mut metrics = BTreeSet::new();
-        let mut roles = BTreeSet::new();
-        for run in runs {
-            fields.extend(
-                run.manifest
-                    .suite
-                    .breakdown
-                    .iter()
-                    .filter(|c| *c != "split")
-                    .cloned(),
-            );
-            for r in &run.records {
-                if let Some(m) = &r.metrics {
-                    metrics.extend(m.keys().cloned());
+    let specs = seen.columns();
+    let schema = chunk::schema(&specs);
+    let tmp = temporary(out)?;
+    let file = File::create(&tmp).with_context(|| {
+        format!(
+            "cannot create {} (is the folder writable? choose another --out)",
+            tmp.display()
+        )
+    })?;
+    let written = (|| -> anyhow::Result<usize> {
+        let mut sink = format.sink(file, &schema)?;
+        let mut chunk = chunk::Chunk::new(&specs);
+        let mut rows = 0;
+        for (dir, info) in &readable {
+            for record in ordered::ordered(dir)? {
+                chunk.push(info, &record?);
+                if chunk.is_full() {
+                    rows += chunk.rows();
+                    sink.write(&chunk.take()?)?;
                 }
-                roles.extend(tokens(r).into_keys());
             }
         }
-        let rows: Vec<(&RunDir, &ItemRecord)> = runs
-            .iter()
-            .flat_map(|run| run.records.iter().map(move |r| (run, r)))
-            .collect();
-        let text = |name: &str, f: &dyn Fn(&RunDir, &ItemRecord) -> Option<String>| Column {
-            name: name.to_string(),
-            values: Values::Text(rows.iter().map(|(run, r)| f(run, r)).collect()),
-        };
-        let int = |name: &str, f: &dyn Fn(&ItemRecord) -> Option<u64>| Column {
-            name: name.to_string(),
-            values: Values::Int(rows.iter().map(|(_, r)| f(r)).collect()),
-        };
-        let mut columns = vec![
-            text("run", &|run, _| Some(run.manifest.run_id.clone())),
-            text("run_dir", &|run, _| Some(run.path.display().to_string())),
-            text("model", &|run, _| Some(run.manifest.model.name.clone())),
-            text("suite", &|run, _| Some(run.manifest.suite.name.clone())),
-            text("protocol", &|run, _| {
-                Some(run.manifest.protocol.as_str().to_string())
-            }),
-            text("strategy", &|run, _| Some(run.manifest.strategy.clone())),
-            text("item_id", &|_, r| Some(r.id.clone())),
-            int("order", &|r| Some(r.order)),
-            text("split", &|_, r| r.split.clone()),
-        ];
-        for f in &fields {
-            columns.push(text(&format!("field_{f}"), &|_, r| {
-                r.fields.get(f).cloned()
-            }));
+        if chunk.rows() > 0 {
+            rows += chunk.rows();
+            sink.write(&chunk.take()?)?;
         }
-        columns.extend([
-            text("gold", &|_, r| Some(r.gold.answers.join(" | "))),
-            text("response", &|_, r| r.response.clone()),
-            text("extracted", &|_, r| r.extracted.clone()),
-            text("status", &|_, r| {
-                Some(match r.status {
-                    Status::Answered => "answered".into(),
-                    Status::Failed => "failed".into(),
-                })
-            }),
-            text("decided_by", &|_, r| {
-                r.how.map(|h| {
-                    match h {
-                        How::Rule => "rule",
-                        How::Judge => "judge",
-                        How::Unparsed => "unparsed",
-                    }
-                    .to_string()
-                })
-            }),
-        ]);
-        for m in &metrics {
-            columns.push(Column {
-                name: format!("metric_{m}"),
-                values: Values::Float(
-                    rows.iter()
-                        .map(|(_, r)| r.metrics.as_ref().and_then(|x| x.get(m)).copied())
-                        .collect(),
-                ),
-            });
+        sink.finish()?;
+        Ok(rows)
+    })();
+    match written {
+        Ok(rows) => {
+            std::fs::rename(&tmp, out)
+                .with_context(|| format!("cannot replace {}", out.display()))?;
+            done.rows = rows;
+            done.runs = readable.len();
+            Ok(done)
         }
-        columns.push(int("latency_ms", &|r| r.latency_ms));
-        for role in &roles {
-            columns.push(int(&format!("prompt_tokens_{role}"), &|r| {
-                tokens(r).get(role).map(|t| t.0)
-            }));
-            columns.push(int(&format!("completion_tokens_{role}"), &|r| {
-                tokens(r).get(role).map(|t| t.1)
-            }));
-        }
-        columns.push(int("attempts", &|r| Some(u64::from(r.attempts))));
-        columns.push(text("error", &|_, r| r.error.clone()));
-        ItemTable {
-            columns,
-            rows: rows.len(),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e.context(format!("cannot write {}", out.display())))
         }
     }
+}
 
-    /// One cell as JSON (null when empty).
-    pub fn json_cell(&self, column: usize, row: usize) -> serde_json::Value {
-        match &self.columns[column].values {
-            Values::Text(v) => v[row]
-                .clone()
-                .map_or(serde_json::Value::Null, serde_json::Value::String),
-            Values::Int(v) => v[row].map_or(serde_json::Value::Null, |x| x.into()),
-            Values::Float(v) => v[row]
-                .and_then(serde_json::Number::from_f64)
-                .map_or(serde_json::Value::Null, serde_json::Value::Number),
-        }
+/// The first pass over one run: its manifest, and the columns its records need.
+fn learn(dir: &Path, seen: &mut Seen) -> anyhow::Result<(RunInfo, Skipped)> {
+    let manifest = Manifest::read(dir)?;
+    let info = RunInfo::new(dir, &manifest);
+    seen.run(&info);
+    let mut records = ordered::ordered(dir)?;
+    for record in records.by_ref() {
+        seen.record(&record?);
     }
+    let skipped = Skipped {
+        torn_bytes: records.torn_bytes as usize,
+        prediction_lines: std::mem::take(&mut records.bad_lines),
+        ..Skipped::default()
+    };
+    Ok((info, skipped))
+}
 
-    /// One cell as CSV text (empty when null).
-    pub fn text_cell(&self, column: usize, row: usize) -> String {
-        match &self.columns[column].values {
-            Values::Text(v) => v[row].clone().unwrap_or_default(),
-            Values::Int(v) => v[row].map_or(String::new(), |x| x.to_string()),
-            Values::Float(v) => v[row].map_or(String::new(), |x| x.to_string()),
-        }
+/// Where the file is written before it is complete (beside `out`, whose folder is made).
+fn temporary(out: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create {} for the export (is the parent writable? choose another --out)",
+                dir.display()
+            )
+        })?;
     }
+    let mut name = out.file_name().map(|n| n.to_os_string()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--out {} is not a file name: give the file to write, e.g. --out items.parquet",
+            out.display()
+        )
+    })?;
+    name.push(".partial");
+    Ok(out.with_file_name(name))
 }
