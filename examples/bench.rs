@@ -8,8 +8,11 @@
 //! cargo run --release --example bench -- rerun                               # re-running a finished 10,000-item run
 //! cargo run --release --example bench -- floor                               # a minimal client on the same rig
 //! cargo run --release --example bench -- score                               # scoring 1,000,000 predictions per scorer
+//! cargo run --release --example bench -- million                             # 1,000,000 PlotQA items at 0 ms, then the re-run
+//! cargo run --release --example bench -- c256                                # 10,000 items at concurrency 256, 20 ms (3 repeats)
 //! ```
-//! Datasets are generated once into `~/.cache/evalkit/bench/`.
+//! Datasets are generated once into `~/.cache/evalkit/bench/` (`million` and `c256`: into a
+//! temporary directory; see `bench_scale/`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,8 +22,12 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use mockserver::{MockConfig, MockServer};
 
+#[path = "bench_scale/mod.rs"]
+mod scale;
+
 fn main() -> anyhow::Result<()> {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "overhead".into());
+    let rest: Vec<String> = std::env::args().skip(2).collect();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         match mode.as_str() {
@@ -29,7 +36,14 @@ fn main() -> anyhow::Result<()> {
             "rerun" => rerun().await,
             "floor" => floor().await,
             "score" => score(),
-            other => anyhow::bail!("unknown benchmark {other}: expected overhead, bigtsv or rerun"),
+            "million" => scale::million(&rest).await,
+            "c256" => scale::c256(&rest).await,
+            // The bare client of `million` and `c256`, run by them as a child process.
+            "bare" => scale::bare_main(&rest).await,
+            "evalkit-run" => scale::evalkit_run(&rest).await,
+            other => anyhow::bail!(
+                "unknown benchmark {other}: expected overhead, bigtsv, rerun, floor, score, million or c256"
+            ),
         }
     })
 }

@@ -68,7 +68,10 @@ impl OpenAiModel {
             .default_headers(headers)
             .timeout(card.timeout())
             .connect_timeout(card.timeout().min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(card.concurrency_ceiling())
+            // Every connection stays reusable: the pool never holds more idle connections
+            // than there were requests in flight, and a cap (the card's max_concurrency,
+            // which --concurrency may raise) would close and reopen connections.
+            .pool_max_idle_per_host(usize::MAX)
             .tcp_nodelay(true)
             .build()?;
         let secrets = super::redact::forms(

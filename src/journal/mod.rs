@@ -6,6 +6,7 @@
 //! cut off and reported, never fatal; the latest line for an item wins. One process at a
 //! time writes a run directory ([`lock`]).
 
+pub mod calls;
 pub mod index;
 pub mod items;
 pub mod lines;
@@ -168,13 +169,19 @@ impl Journal {
         write_line(&self.invalid, &line, &self.dir.join(INVALID))
     }
 
+    /// The calls earlier sessions made for items that have no record yet (`calls.jsonl`,
+    /// streamed; the calls of finished items are dropped from the file, see [`calls`]).
+    /// Call before the first [`Journal::append_call`].
+    pub fn pending_calls(&self) -> anyhow::Result<calls::Pending> {
+        calls::pending(&self.dir.join(CALLS), &self.index)
+    }
+
     /// Appends one completed call of an item still in progress (multi-call strategies).
     /// The item's record repeats it when the item finishes; until then this line is what
     /// lets a resumed run answer the call from the journal.
-    pub fn append_call(&self, call: &record::CallRecord) -> anyhow::Result<()> {
+    pub fn append_call(&self, item: &str, call: &record::CallRecord) -> anyhow::Result<()> {
         let path = self.dir.join(CALLS);
-        let mut line = serde_json::to_vec(call)?;
-        line.push(b'\n');
+        let line = calls::line(item, call)?;
         let mut slot = self
             .calls
             .lock()
@@ -269,18 +276,6 @@ pub fn read_records(dir: &Path) -> anyhow::Result<Loaded> {
     })?;
     loaded.torn_bytes = pass.torn as usize;
     Ok(loaded)
-}
-
-/// Reads `calls.jsonl`, if present: every whole, readable line (a torn last line or a
-/// damaged one only means that call is made again).
-pub fn read_calls(dir: &Path) -> Vec<record::CallRecord> {
-    let Ok(bytes) = std::fs::read(dir.join(CALLS)) else {
-        return Vec::new();
-    };
-    bytes
-        .split(|&b| b == b'\n')
-        .filter_map(|line| serde_json::from_slice(line).ok())
-        .collect()
 }
 
 /// The latest record per item, in item order.

@@ -33,10 +33,12 @@ pub struct ItemStep {
 impl ItemStep {
     /// Answers, scores and journals one item.
     pub async fn process(&self, item: Item) {
-        let sink = self
-            .strategy
-            .streams_calls()
-            .then(|| Arc::new(JournalSink(self.journal.clone())) as Arc<dyn CallSink>);
+        let sink = self.strategy.streams_calls().then(|| {
+            Arc::new(JournalSink {
+                journal: self.journal.clone(),
+                item: item.id.clone(),
+            }) as Arc<dyn CallSink>
+        });
         // An item answered in an earlier session answers its calls from its own record.
         let previous = self.journal.previous(&item.id);
         let calls = Calls::new(self.context.clone())
@@ -105,10 +107,16 @@ impl ItemStep {
 
 /// Journals each call of a multi-call item as it lands (`calls.jsonl`). A failed write
 /// costs at most that call being made again on resume, so it does not stop the run.
-struct JournalSink(Arc<Journal>);
+struct JournalSink {
+    journal: Arc<Journal>,
+    /// The item the calls are made for (so a resumed run keeps only unfinished items' calls).
+    item: String,
+}
 
 impl CallSink for JournalSink {
     fn call_done(&self, call: &Call) {
-        let _ = self.0.append_call(&record::call_record(call));
+        let _ = self
+            .journal
+            .append_call(&self.item, &record::call_record(call));
     }
 }

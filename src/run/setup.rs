@@ -168,7 +168,9 @@ pub async fn prepare(opts: &RunOptions) -> anyhow::Result<Setup> {
     }
     // Finished items answer from their own records as they come up (`ItemStep`); the
     // calls of items a killed session left half-done are the dispatchers' to answer.
-    roles::preload(&roles.context, &crate::journal::read_calls(&dir));
+    // Only the calls of items without a record are kept (memory bounded by the items a
+    // killed session left half-done, however large the run).
+    roles::preload(&roles.context, &journal.pending_calls()?.calls);
 
     let session = Session {
         started_at: chrono::Utc::now().to_rfc3339(),

@@ -8,8 +8,9 @@
 //!   type, ...}` (`template`: `data_retrieval`, `min_max`, `arithmetic`, `structural`,
 //!   `comparison`, `compound`; `type`: the plot type `vbar_categorical`, `hbar_categorical`,
 //!   `line`, `dot_line`). `--data` may name the JSON file itself; `png/` is then its sibling.
-//!   The list is read element by element ([`JsonList`]); an image is read when its first
-//!   question is reached and kept while the following questions ask about the same image.
+//!   The list is read element by element ([`JsonList`]); an image is read (and encoded as
+//!   base64, once) when its first question is reached and kept while the following
+//!   questions ask about the same image.
 //! - VLMEvalKit ([`Format::VlmevalkitTsv`]): `index`, `image`, `question`, `answer`, with
 //!   optional `template` and `type` columns.
 //!
@@ -26,6 +27,8 @@
 //! bounded however long the file is.
 
 use std::path::{Path, PathBuf};
+
+use base64::Engine;
 
 use super::item::{ImageData, Item, LoadResult};
 use super::json_list::JsonList;
@@ -215,7 +218,9 @@ impl ImageCache {
         }
         let bytes = read_inside(png, &format!("{index}.png"))?;
         let digest = *blake3::hash(&bytes).as_bytes();
-        let image = ImageData::from_bytes(bytes)?;
+        // Encoded once for every question on the chart (requests send the image as base64).
+        let text = std::sync::Arc::new(base64::engine::general_purpose::STANDARD.encode(&bytes));
+        let image = ImageData::from_bytes(bytes)?.with_base64(text);
         self.last = Some((index, image.clone(), digest));
         Ok((image, digest))
     }

@@ -18,7 +18,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::config::MockConfig;
 use crate::handlers::{App, ConnKill, router};
-use crate::stats::Stats;
+use crate::stats::{Stats, StatsRecorder};
 
 /// A running mock server. Dropping it stops the server: the listening socket is closed
 /// and every open connection (hung requests included) is cut before `drop` returns.
@@ -47,6 +47,7 @@ impl MockServer {
         let addr = std_listener.local_addr()?;
         let app = Arc::new(App::new(config));
         let routes = router(Arc::clone(&app));
+        let stats = Arc::clone(&app.stats);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
@@ -69,7 +70,7 @@ impl MockServer {
                             return;
                         }
                     };
-                    accept_loop(listener, routes, shutdown_rx).await;
+                    accept_loop(listener, routes, stats, shutdown_rx).await;
                 });
                 // Drops every connection task (and with it every hung request).
                 runtime.shutdown_timeout(Duration::from_secs(2));
@@ -152,13 +153,19 @@ impl Drop for MockServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, routes: Router, mut shutdown: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    routes: Router,
+    stats: Arc<StatsRecorder>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
     loop {
         tokio::select! {
             // Either an explicit stop or the MockServer vanished: stop in both cases.
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
+                    stats.record_connection();
                     tokio::spawn(serve_connection(stream, routes.clone()));
                 }
                 // E.g. out of file descriptors: back off instead of spinning.

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,17 @@ pub struct Stats {
     /// The headers of the most recent chat-completion request (names lower-case; values
     /// that are not valid UTF-8 are replaced lossily). Includes `authorization`.
     pub last_headers: BTreeMap<String, String>,
+    /// TCP connections accepted (a client that reuses its connections opens at most as
+    /// many as it has requests in flight).
+    #[serde(default)]
+    pub connections: u64,
+    /// Chat-completion requests in flight integrated over time (request-seconds): divided
+    /// by [`Stats::busy_s`] it is the average number in flight.
+    #[serde(default)]
+    pub in_flight_s: f64,
+    /// Seconds from the first chat-completion request's arrival to the last one's end.
+    #[serde(default)]
+    pub busy_s: f64,
 }
 
 impl Stats {
@@ -59,6 +71,16 @@ impl Stats {
     pub fn answered_total(&self) -> u64 {
         self.answered.values().sum()
     }
+
+    /// The average number of chat-completion requests in flight while the server was busy
+    /// (from the first request's arrival to the last one's end); 0 before any request.
+    pub fn mean_in_flight(&self) -> f64 {
+        if self.busy_s > 0.0 {
+            self.in_flight_s / self.busy_s
+        } else {
+            0.0
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +95,24 @@ struct Inner {
     max_admitted: u64,
     recent_bodies: VecDeque<serde_json::Value>,
     last_headers: BTreeMap<String, String>,
+    connections: u64,
+    /// Request-seconds in flight up to `changed`.
+    in_flight_s: f64,
+    /// When the first request arrived, and when `in_flight` last changed.
+    first: Option<Instant>,
+    changed: Option<Instant>,
+}
+
+impl Inner {
+    /// Adds the time since the last change at the current number in flight.
+    fn advance(&mut self, now: Instant) {
+        if let Some(changed) = self.changed {
+            self.in_flight_s +=
+                self.in_flight as f64 * now.saturating_duration_since(changed).as_secs_f64();
+        }
+        self.changed = Some(now);
+        self.first.get_or_insert(now);
+    }
 }
 
 /// Thread-safe recorder behind [`Stats`].
@@ -91,6 +131,7 @@ pub(crate) struct InFlightGuard {
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
         let mut inner = lock(&self.recorder.inner);
+        inner.advance(Instant::now());
         inner.in_flight = inner.in_flight.saturating_sub(1);
     }
 }
@@ -100,6 +141,7 @@ impl StatsRecorder {
     pub(crate) fn begin(self: &Arc<Self>) -> InFlightGuard {
         {
             let mut inner = lock(&self.inner);
+            inner.advance(Instant::now());
             inner.requests += 1;
             inner.in_flight += 1;
             inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
@@ -107,6 +149,11 @@ impl StatsRecorder {
         InFlightGuard {
             recorder: Arc::clone(self),
         }
+    }
+
+    /// Counts an accepted TCP connection.
+    pub(crate) fn record_connection(&self) {
+        lock(&self.inner).connections += 1;
     }
 
     /// Remembers the headers of the latest request.
@@ -169,6 +216,14 @@ impl StatsRecorder {
             max_admitted: inner.max_admitted,
             recent_bodies: inner.recent_bodies.iter().cloned().collect(),
             last_headers: inner.last_headers.clone(),
+            connections: inner.connections,
+            in_flight_s: inner.in_flight_s,
+            busy_s: match (inner.first, inner.changed) {
+                (Some(first), Some(changed)) => {
+                    changed.saturating_duration_since(first).as_secs_f64()
+                }
+                _ => 0.0,
+            },
         }
     }
 
@@ -177,9 +232,13 @@ impl StatsRecorder {
     pub(crate) fn reset(&self) {
         let mut inner = lock(&self.inner);
         let in_flight = inner.in_flight;
+        // Requests still in flight count from now on.
+        let now = (in_flight > 0).then(Instant::now);
         *inner = Inner {
             in_flight,
             max_in_flight: in_flight,
+            first: now,
+            changed: now,
             ..Inner::default()
         };
     }
@@ -207,5 +266,26 @@ mod tests {
         let s = rec.snapshot();
         assert_eq!(s.recent_bodies.len(), RECENT_BODIES);
         assert_eq!(s.last_body(), Some(&serde_json::json!(19)));
+    }
+
+    #[test]
+    fn mean_in_flight_is_time_weighted() {
+        let rec = Arc::new(StatsRecorder::default());
+        assert_eq!(rec.snapshot().mean_in_flight(), 0.0);
+        // Two requests for the whole span, a third for about half of it.
+        let a = rec.begin();
+        let b = rec.begin();
+        let c = rec.begin();
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        drop(c);
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        drop(a);
+        drop(b);
+        rec.record_connection();
+        let s = rec.snapshot();
+        let mean = s.mean_in_flight();
+        assert!(s.busy_s >= 0.08, "{s:?}");
+        assert!(mean > 2.2 && mean < 2.8, "mean {mean}");
+        assert_eq!(s.connections, 1);
     }
 }
