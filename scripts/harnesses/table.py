@@ -51,6 +51,11 @@ def main():
                 sys.exit(f"{path} line {n}: not a result line ({e}); re-run the comparison")
     if "evalkit" not in runs:
         sys.exit(f"{path}: no evalkit run to compare with; include evalkit in HARNESS_ONLY")
+    # Only rounds every harness finished (an interrupted comparison is still fair).
+    done = set.intersection(*({r["round"] for r in rs} for rs in runs.values()))
+    if not done:
+        sys.exit(f"{path}: no round where every harness finished; re-run the comparison")
+    runs = {h: [r for r in rs if r["round"] in done] for h, rs in runs.items()}
     med = {
         h: (
             statistics.median(r["measured"]["wall_s"] for r in rs),
@@ -66,7 +71,7 @@ def main():
         f"{items} chart items, stub server at {latency} ms, concurrency {concurrency} "
         f"(ideal {ideal:.3f} s); {datetime.date.today().isoformat()}, {os.cpu_count()} CPUs "
         f"({cpu_model()}), {platform.system()} {platform.release()}; medians of "
-        f"{max(m[2] for m in med.values())} interleaved rounds\n"
+        f"{len(done)} interleaved round(s)\n"
     )
     print("| harness | wall time | vs evalkit | peak RSS (process tree) | vs evalkit | requests per run |")
     print("|---|---|---|---|---|---|")

@@ -64,6 +64,11 @@ impl ModelKind {
     }
 }
 
+/// Sets of `batch_size` requests in flight per generation thread of a local image-to-text
+/// model: one generating, one being preprocessed and queued behind it
+/// (`adapter::onnx::image2text::prefetch`).
+pub const IMAGE2TEXT_LOOKAHEAD: usize = 2;
+
 /// The settings of one adapter kind, tagged by the card's `kind`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -82,11 +87,15 @@ impl AdapterSettings {
         }
     }
 
-    /// Requests one call to the adapter answers: an image-to-text model runs `batch_size`
-    /// requests per session call; every other kind one.
+    /// Requests the scheduler keeps in flight per concurrent call: an image-to-text model
+    /// runs `batch_size` requests per session call and gets [`IMAGE2TEXT_LOOKAHEAD`] times
+    /// that, so the next batches are preprocessed while one generates; every other kind one.
     pub fn requests_per_call(&self) -> usize {
         match self {
-            AdapterSettings::OnnxImage2text(s) => s.batch_size.unwrap_or(1),
+            AdapterSettings::OnnxImage2text(s) => s
+                .batch_size
+                .unwrap_or(1)
+                .saturating_mul(IMAGE2TEXT_LOOKAHEAD),
             _ => 1,
         }
     }

@@ -181,8 +181,9 @@ impl ModelCard {
     }
 
     /// Requests the scheduler keeps in flight for `batches` concurrent calls: a local
-    /// image-to-text model runs `batch_size` requests per session call, so it takes
-    /// `batches x batch_size`; every other kind takes `batches`.
+    /// image-to-text model runs `batch_size` requests per session call and preprocesses the
+    /// next ones meanwhile, so it takes `batches x batch_size x 2`; every other kind takes
+    /// `batches`.
     pub fn requests_in_flight(&self, batches: usize) -> usize {
         batches.saturating_mul(self.adapter.requests_per_call())
     }
@@ -706,7 +707,11 @@ mod tests {
         assert_eq!(card.requests_in_flight(3), 3);
         let card =
             load_str("kind = \"onnx-image2text\"\nmodel_dir = \"/m\"\nbatch_size = 8\n").unwrap();
-        assert_eq!(card.requests_in_flight(2), 16);
+        assert_eq!(
+            card.requests_in_flight(2),
+            32,
+            "2 x 8 generating, as many queued"
+        );
         assert_eq!(card.requests_in_flight(usize::MAX), usize::MAX);
         let card = load_str("kind = \"onnx-ocr\"\nmodel_dir = \"/m\"\nbatch_size = 8\n").unwrap();
         assert_eq!(card.requests_in_flight(2), 2);

@@ -3,11 +3,12 @@
 //! way): `kind = "onnx-image2text"` cards.
 //!
 //! A request is one image and, for VQA models, the prompt (its text parts) drawn as a header
-//! on the image ([`header`]). Each request is preprocessed on the blocking pool ([`patches`]),
-//! then queued; `max_concurrency` worker threads each take up to `batch_size` queued requests
-//! and generate for them together ([`generate`]), so the scheduler keeps
-//! `max_concurrency x batch_size` requests in flight (see
-//! [`ModelCard::requests_in_flight`]). Sessions are built once, on the first request or the
+//! on the image ([`header`]). Each request is preprocessed on the blocking pool, one per core
+//! at a time ([`patches`], [`prefetch`]), then queued; `max_concurrency` worker threads each
+//! take up to `batch_size` queued requests and generate for them together ([`generate`]). The
+//! scheduler keeps twice `max_concurrency x batch_size` requests in flight (see
+//! [`ModelCard::requests_in_flight`]), so the next batches are preprocessed while the
+//! current ones generate. Sessions are built once, on the first request or the
 //! probe, and shared by the workers: the encoder and the decoder each run one call at a
 //! time, so two batches overlap their stages. Answers are the decoded tokens without special
 //! tokens.
@@ -16,6 +17,7 @@ pub mod files;
 pub mod generate;
 pub mod header;
 pub mod patches;
+pub mod prefetch;
 pub mod resample;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +35,7 @@ use self::files::{ModelFiles, Settings};
 use self::generate::Generator;
 use self::header::HeaderFont;
 use self::patches::Patches;
+use self::prefetch::Preprocessing;
 use super::runtime::{self, SessionOptions};
 use super::{decode_image, describe_file, resolve_card_path};
 use crate::adapter::{CallError, Model, Part, Request, Response, Usage};
@@ -174,6 +177,7 @@ struct Inner {
     fingerprint: String,
     timeout: Duration,
     font: Arc<HeaderFont>,
+    preprocessing: Preprocessing,
     jobs: OnceLock<mpsc::Sender<Job>>,
     loading: Mutex<()>,
 }
@@ -216,6 +220,7 @@ impl OnnxImage2TextModel {
                 fingerprint,
                 timeout: card.timeout(),
                 font: Arc::new(HeaderFont::bundled()?),
+                preprocessing: Preprocessing::per_core(),
                 jobs: OnceLock::new(),
                 loading: Mutex::new(()),
             }),
@@ -341,18 +346,19 @@ impl Model for OnnxImage2TextModel {
             let started = Instant::now();
             let image = image.clone();
             let work = inner.clone();
-            let prepared = tokio::task::spawn_blocking(move || {
+            let prepared = inner.preprocessing.run(move || {
                 let img = decode_image(&image, "the image")?;
                 let patches = prepare(&work.font, &work.settings, &img, &prompt);
+                drop(img);
                 let queue = work
                     .queue()
                     .map_err(|e| CallError::permanent(format!("{e:#}")))?;
                 Ok::<_, CallError>((patches, queue))
             });
             let run = async move {
-                let (patches, queue) = prepared
-                    .await
-                    .map_err(|e| CallError::permanent(format!("preprocessing stopped: {e}")))??;
+                let (patches, queue) = prepared.await.ok_or_else(|| {
+                    CallError::permanent("preprocessing the image stopped unexpectedly")
+                })??;
                 let used = patches.used();
                 let (reply, answer) = oneshot::channel();
                 queue
