@@ -45,6 +45,8 @@ pub async fn evalkit_run(args: &[String]) -> anyhow::Result<()> {
         strategy: "direct".parse().map_err(anyhow::Error::msg)?,
         shared_cache: false,
         progress_label: None,
+        shard: None,
+        protocol: Default::default(),
     };
     let result = evalkit::run::run(opts).await?;
     println!("{}", serde_json::to_string(&result.summary)?);
