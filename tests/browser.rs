@@ -50,8 +50,8 @@ impl Browser {
     async fn start() -> Option<Browser> {
         if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists()
         {
-            eprintln!("skipped: {CHROMEDRIVER} or {CHROMIUM} is missing (run scripts/setup.sh)");
-            return None;
+            // A missing browser is a failed test, never a silent skip: setup.sh installs it.
+            panic!("{CHROMEDRIVER} or {CHROMIUM} is missing: run scripts/setup.sh");
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()

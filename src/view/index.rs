@@ -85,7 +85,7 @@ pub struct RunIndex {
 }
 
 /// A string of a journal line: borrowed from the line unless it has escapes.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq)]
 struct Text<'a>(Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
@@ -110,6 +110,38 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     }
 }
 
+/// A JSON object's entries in a list (no hashing: the index looks at one or two).
+struct Pairs<'a, V>(Vec<(Text<'a>, V)>);
+
+impl<V> Default for Pairs<'_, V> {
+    fn default() -> Self {
+        Pairs(Vec::new())
+    }
+}
+
+impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Pairs<'a, V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct M<'a, V>(std::marker::PhantomData<(Text<'a>, V)>);
+        impl<'de: 'a, 'a, V: Deserialize<'de>> serde::de::Visitor<'de> for M<'a, V> {
+            type Value = Pairs<'a, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Text<'a>, V>()? {
+                    out.push(entry);
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(M(std::marker::PhantomData))
+    }
+}
+
 /// The part of a journal line the index reads; the rest is skipped unallocated.
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -118,13 +150,13 @@ struct Line<'a> {
     order: u64,
     status: Status,
     #[serde(default, borrow)]
-    metrics: Option<HashMap<Text<'a>, f64>>,
+    metrics: Option<Pairs<'a, f64>>,
     #[serde(default)]
     how: Option<How>,
     #[serde(default, borrow)]
     split: Option<Text<'a>>,
     #[serde(default, borrow)]
-    fields: HashMap<Text<'a>, Text<'a>>,
+    fields: Pairs<'a, Text<'a>>,
     #[serde(default, borrow)]
     calls: Vec<Call<'a>>,
 }
@@ -140,6 +172,7 @@ impl Line<'_> {
     fn value(&self, field: &str) -> Option<&str> {
         let from_fields = || {
             self.fields
+                .0
                 .iter()
                 .find(|(k, _)| k.0 == field)
                 .map(|(_, v)| v.0.as_ref())
@@ -291,7 +324,7 @@ impl RunIndex {
     fn add(&mut self, l: &Line, offset: u64, slots: &mut KeyMap<u32>) {
         let right = l.status == Status::Answered
             && l.metrics.as_ref().is_some_and(|m| {
-                m.iter()
+                m.0.iter()
                     .any(|(k, v)| k.0 == self.metric.as_str() && *v >= 1.0)
             });
         let truncated = l
