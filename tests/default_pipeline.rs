@@ -29,7 +29,11 @@ fn cache() -> std::path::PathBuf {
         })
 }
 
-fn start_llm(port: u16) -> LlmServer {
+/// One local LLM server at a time: two at once on 2 cores slowed each past its timeouts.
+static ONE_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn start_llm(port: u16) -> (std::sync::MutexGuard<'static, ()>, LlmServer) {
+    let one = ONE_SERVER.lock().unwrap_or_else(|e| e.into_inner());
     let python = cache().join("llm-venv/bin/python");
     let model = cache().join("models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
     assert!(
@@ -64,7 +68,7 @@ fn start_llm(port: u16) -> LlmServer {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    server
+    (one, server)
 }
 
 #[test]
@@ -75,7 +79,7 @@ fn the_all_local_decoupling_pipeline() {
         .local_addr()
         .unwrap()
         .port();
-    let _server = start_llm(port);
+    let (_one, _server) = start_llm(port);
     // The installed components live in the real cache (descriptions get cached there too).
     let envs = [("EVALKIT_CACHE", cache().display().to_string())];
     let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -180,7 +184,7 @@ fn cot_and_self_consistency_on_the_local_llm() {
         .local_addr()
         .unwrap()
         .port();
-    let _server = start_llm(port);
+    let (_one, _server) = start_llm(port);
     let synth = tmp.path().join("synth");
     ok(&evalkit(
         tmp.path(),

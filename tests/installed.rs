@@ -33,7 +33,17 @@ fn run(exe: &Path, cwd: &Path, home: &Path, args: &[&str], envs: &[(&str, &str)]
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().expect("run the installed evalkit")
+    // ETXTBSY: a test thread forking at the moment the copy's write handle was open hands
+    // it to a child until that child execs; the copy is runnable a moment later.
+    for _ in 0..100 {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("run the installed evalkit"),
+        }
+    }
+    panic!("{} stayed busy (ETXTBSY) for 2 s", exe.display())
 }
 
 /// The names of the cards in the source tree's `folder`.

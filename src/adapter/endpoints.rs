@@ -398,12 +398,13 @@ mod tests {
         let now = Instant::now();
         let first = pool.pick_at(now);
         assert_eq!(first.index, 0);
-        first.finish(Outcome::Failed);
+        // Every time is the test's own (`finish_at`), so a slow machine cannot stretch the window.
+        first.finish_at(Outcome::Failed, now);
         // The retry goes to the other replica, whatever the cursor says.
         for _ in 0..4 {
             let lease = pool.pick_at(now);
             assert_eq!(lease.index, 1);
-            lease.finish(Outcome::Answered(Duration::from_millis(5)));
+            lease.finish_at(Outcome::Answered(Duration::from_millis(5)), now);
         }
         // After the avoidance window replica 0 takes its turn again.
         let later = now + AVOID_AFTER_FAILURE + Duration::from_millis(1);
@@ -411,7 +412,7 @@ mod tests {
             .map(|_| {
                 let lease = pool.pick_at(later);
                 let i = lease.index;
-                lease.finish(Outcome::Answered(Duration::from_millis(5)));
+                lease.finish_at(Outcome::Answered(Duration::from_millis(5)), later);
                 i
             })
             .collect();
