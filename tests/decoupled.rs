@@ -387,4 +387,38 @@ async fn decouple_writes_the_matrix_deltas_and_attribution() {
     }
     assert!(html.contains("<img alt=\"chart of item") && html.contains("data:image/png;base64,"));
     assert!(html.contains("n=8"));
+    // A leaderboard over the grid ranks each perception source as its own system: none is
+    // superseded by another or marked not comparable for its sources.
+    let board = tmp.path().join("board");
+    ok(&evalkit_async(
+        tmp.path(),
+        &["leaderboard", "runs", "--out", board.to_str().unwrap()],
+        &[],
+    )
+    .await);
+    let board: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(board.join("leaderboard.json")).unwrap()).unwrap();
+    let chartqa = board["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["suite"] == "chartqa")
+        .unwrap();
+    let mut ranked: Vec<&str> = chartqa["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["comparable"] == true)
+        .map(|e| e["model"].as_str().unwrap())
+        .collect();
+    ranked.sort_unstable();
+    assert_eq!(
+        ranked,
+        [
+            "llm (decoupled from gold-table)",
+            "llm (decoupled from none)",
+            "llm (decoupled from vlm)"
+        ],
+        "{board:#}"
+    );
 }
