@@ -47,11 +47,7 @@ pub fn rebuild_run(run: RunDir, rescore: bool) -> anyhow::Result<Summary> {
         summary::Context {
             manifest: &manifest,
             metric_names: &metric_names,
-            primary_metric: manifest
-                .suite
-                .headline
-                .as_deref()
-                .unwrap_or(scorer.primary_metric()),
+            primary_metric: summary::headline(&manifest, scorer.as_ref()),
             selected: session.map(|s| s.items_selected).filter(|n| *n > 0),
             invalid: invalid.len() as u64,
             requests,

@@ -24,6 +24,26 @@ pub struct Context<'a> {
     pub finished_at: Option<String>,
 }
 
+/// The metric a run's summary leads with: the suite card's `headline` when it names one,
+/// else the scorer's primary metric.
+pub fn headline<'a>(manifest: &'a Manifest, scorer: &dyn crate::score::Scorer) -> &'a str {
+    manifest
+        .suite
+        .headline
+        .as_deref()
+        .unwrap_or(scorer.primary_metric())
+}
+
+/// Writes `summary` as the run directory's `summary.json`, atomically.
+pub fn write(dir: &std::path::Path, summary: &Summary) -> anyhow::Result<()> {
+    let json = crate::report::Exporter::serialize(
+        &crate::report::export::json::JsonExporter,
+        std::slice::from_ref(summary),
+    )?;
+    crate::journal::write_atomic(&dir.join(crate::journal::SUMMARY), &json)?;
+    Ok(())
+}
+
 /// This process's peak resident memory in MiB, from `/proc/self/status` (Linux only).
 pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

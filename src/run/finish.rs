@@ -91,11 +91,7 @@ pub fn finish(
         summary::Context {
             manifest,
             metric_names: &metric_names,
-            primary_metric: manifest
-                .suite
-                .headline
-                .as_deref()
-                .unwrap_or(scorer.primary_metric()),
+            primary_metric: summary::headline(manifest, scorer),
             selected: Some(session.selected.len() as u64),
             invalid: session.invalid,
             requests,
@@ -109,10 +105,6 @@ pub fn finish(
     }
     manifest.write(dir)?;
     selection.write(dir)?;
-    let json = crate::report::Exporter::serialize(
-        &crate::report::export::json::JsonExporter,
-        std::slice::from_ref(&summary),
-    )?;
-    crate::journal::write_atomic(&dir.join(crate::journal::SUMMARY), &json)?;
+    summary::write(dir, &summary)?;
     Ok(summary)
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::journal::manifest::Session;
 use crate::journal::shards::MergedShard;
-use crate::journal::{MANIFEST, Manifest, SUMMARY, Summary};
+use crate::journal::{MANIFEST, Manifest, Summary};
 use crate::report::summary;
 
 /// What `evalkit merge` wrote.
@@ -96,11 +96,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> anyhow::Result<Merg
         summary::Context {
             manifest: &manifest,
             metric_names: &metric_names,
-            primary_metric: manifest
-                .suite
-                .headline
-                .as_deref()
-                .unwrap_or(scorer.primary_metric()),
+            primary_metric: summary::headline(&manifest, scorer.as_ref()),
             selected: Some(joined.selected.len() as u64),
             invalid: joined.invalid,
             requests,
@@ -114,11 +110,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path, command: &str) -> anyhow::Result<Merg
     );
     joined.selected.write(out)?;
     manifest.write(out)?;
-    let json = crate::report::Exporter::serialize(
-        &crate::report::export::json::JsonExporter,
-        std::slice::from_ref(&summary),
-    )?;
-    crate::journal::write_atomic(&out.join(SUMMARY), &json)?;
+    summary::write(out, &summary)?;
     Ok(Merged {
         dir: out.to_path_buf(),
         summary,
