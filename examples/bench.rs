@@ -10,6 +10,7 @@
 //! cargo run --release --example bench -- score                               # scoring 1,000,000 predictions per scorer
 //! cargo run --release --example bench -- million                             # 1,000,000 PlotQA items at 0 ms, then the re-run
 //! cargo run --release --example bench -- c256                                # 10,000 items at concurrency 256, 20 ms (3 repeats)
+//! cargo run --release --example bench -- data DIR [ITEMS]                     # write their PlotQA data set into DIR
 //! ```
 //! Datasets are generated once into `~/.cache/evalkit/bench/` (`million` and `c256`: into a
 //! temporary directory; see `bench_scale/`).
@@ -21,6 +22,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use mockserver::{MockConfig, MockServer};
+
+/// The allocator the `evalkit` binary uses, so `evalkit-run` measures what it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "bench_scale/mod.rs"]
 mod scale;
@@ -41,6 +46,8 @@ fn main() -> anyhow::Result<()> {
             // The bare client of `million` and `c256`, run by them as a child process.
             "bare" => scale::bare_main(&rest).await,
             "evalkit-run" => scale::evalkit_run(&rest).await,
+            // The scale benchmarks' data set, kept (to profile `evalkit run` on it by hand).
+            "data" => scale::write_data(&rest),
             other => anyhow::bail!(
                 "unknown benchmark {other}: expected overhead, bigtsv, rerun, floor, score, million or c256"
             ),

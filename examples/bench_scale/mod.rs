@@ -53,6 +53,18 @@ pub async fn evalkit_run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bench -- data DIR [ITEMS]`: writes the benchmarks' PlotQA data set (official layout)
+/// into DIR, for `evalkit run --suite plotqa --data DIR` by hand (profiling).
+pub fn write_data(args: &[String]) -> anyhow::Result<()> {
+    let Some(dir) = args.first() else {
+        anyhow::bail!("usage: bench -- data DIR [ITEMS]");
+    };
+    let items = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let bytes = data::write(Path::new(dir), items)?;
+    println!("{items} questions in {dir} (qa_pairs_V1.json: {bytes} bytes)");
+    Ok(())
+}
+
 /// One evalkit run: what it cost and its summary.
 struct Evalkit {
     child: usage::Child,

@@ -129,6 +129,11 @@ impl Lease<'_> {
         &self.pool.targets[self.index]
     }
 
+    /// Which replica (in the card's order) the attempt goes to.
+    pub fn replica(&self) -> usize {
+        self.index
+    }
+
     /// Records how the attempt went.
     pub fn finish(self, outcome: Outcome) {
         self.finish_at(outcome, Instant::now());
@@ -181,6 +186,20 @@ impl EndpointPool {
             }),
             listed,
         }
+    }
+
+    /// How many replicas there are.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Replica `i`'s request URL.
+    pub fn target(&self, i: usize) -> &str {
+        &self.targets[i]
     }
 
     /// Every replica's base URL (no trailing slash), in the card's order.

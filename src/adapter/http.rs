@@ -34,6 +34,8 @@ pub struct OpenAiModel {
     /// The replicas (one for a card with a single `base_url`), each with its
     /// `/chat/completions` (or `/completions`) URL.
     pool: EndpointPool,
+    /// Each replica's request URL parsed once (None: reqwest reports the bad URL on send).
+    targets: Vec<Option<reqwest::Url>>,
     api_key: Option<String>,
     /// Every form of the key and of a `base_url` password that a server might echo.
     secrets: Vec<String>,
@@ -80,18 +82,23 @@ impl OpenAiModel {
                 .map(String::as_str)
                 .chain(settings.url_passwords()),
         );
+        let pool = EndpointPool::new(
+            &settings.urls(),
+            match settings.endpoint {
+                Endpoint::Chat => "/chat/completions",
+                Endpoint::Completions => "/completions",
+            },
+            settings.base_urls.is_some(),
+        );
+        let targets = (0..pool.len())
+            .map(|i| reqwest::Url::parse(pool.target(i)).ok())
+            .collect();
         Ok(Self {
             card: card.clone(),
             settings: settings.clone(),
             client,
-            pool: EndpointPool::new(
-                &settings.urls(),
-                match settings.endpoint {
-                    Endpoint::Chat => "/chat/completions",
-                    Endpoint::Completions => "/completions",
-                },
-                settings.base_urls.is_some(),
-            ),
+            pool,
+            targets,
             api_key,
             secrets,
         })
@@ -279,7 +286,10 @@ impl OpenAiModel {
     async fn send(&self, request: &Request) -> Result<Response, CallError> {
         let lease = self.pool.pick();
         let started = Instant::now();
-        let result = self.send_to(lease.url(), request).await;
+        let result = match self.targets.get(lease.replica()).and_then(Option::as_ref) {
+            Some(url) => self.send_to(url.clone(), request).await,
+            None => self.send_to(lease.url(), request).await,
+        };
         lease.finish(match &result {
             Ok(_) => Outcome::Answered(started.elapsed()),
             Err(CallError::Overloaded { .. }) => Outcome::Busy,
@@ -289,7 +299,11 @@ impl OpenAiModel {
         result
     }
 
-    async fn send_to(&self, url: &str, request: &Request) -> Result<Response, CallError> {
+    async fn send_to(
+        &self,
+        url: impl reqwest::IntoUrl,
+        request: &Request,
+    ) -> Result<Response, CallError> {
         let started = Instant::now();
         let response = self
             .client
@@ -305,6 +319,10 @@ impl OpenAiModel {
         let bytes = self
             .read_body(response, cap.saturating_mul(4).saturating_add(1 << 20))
             .await?;
+        // Let the connection's task see the body end and put the connection back in the
+        // pool before this request's permit goes to the next one: otherwise the next
+        // request finds no idle connection and opens one more than the concurrency.
+        tokio::task::yield_now().await;
         if !status.is_success() {
             // `500 Internal Server Error`: the reason phrase helps when failures are counted.
             let message = format!(

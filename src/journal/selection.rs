@@ -49,8 +49,9 @@ pub struct Chosen {
     /// Every id, one after another; `ends[i]` is where id i ends.
     ids: String,
     ends: Vec<usize>,
-    /// Ids whose key another id already had (a 64-bit hash collision): kept whole.
-    collided: HashSet<String>,
+    /// Ids whose key another id already had (a 64-bit hash collision): kept whole, with
+    /// their index.
+    collided: std::collections::HashMap<String, u64>,
     /// Sum of the items' digests (see the module doc).
     digest: u128,
 }
@@ -62,9 +63,10 @@ impl Chosen {
         match self.keys.get(&key) {
             Some(&i) if self.id(i as usize) == id => return false,
             Some(_) => {
-                if !self.collided.insert(id.to_string()) {
+                if self.collided.contains_key(id) {
                     return false;
                 }
+                self.collided.insert(id.to_string(), self.ends.len() as u64);
             }
             None => {
                 self.keys.insert(key, self.ends.len() as u64);
@@ -92,9 +94,14 @@ impl Chosen {
     }
 
     pub fn contains(&self, id: &str) -> bool {
+        self.position(id).is_some()
+    }
+
+    /// The place of `id` in the order the items were chosen (`0..len()`).
+    pub fn position(&self, id: &str) -> Option<usize> {
         match self.keys.get(&super::index::id_key(id)) {
-            Some(&i) if self.id(i as usize) == id => true,
-            _ => self.collided.contains(id),
+            Some(&i) if self.id(i as usize) == id => Some(i as usize),
+            _ => self.collided.get(id).map(|&i| i as usize),
         }
     }
 
@@ -168,6 +175,20 @@ mod tests {
         c.insert("y", &gold("2"));
         c.insert("x", &gold("one"));
         assert_ne!(a.fingerprint(), c.fingerprint());
+
+        assert_eq!(
+            (a.position("x"), a.position("y"), a.position("z")),
+            (Some(0), Some(1), None)
+        );
+
+        // An id whose 64-bit key another id holds is kept whole, with its own place.
+        let mut d = Chosen::default();
+        d.insert("x", &gold("1"));
+        d.keys.insert(super::super::index::id_key("clash"), 0);
+        assert!(d.insert("clash", &gold("2")));
+        assert!(!d.insert("clash", &gold("2")));
+        assert_eq!((d.position("x"), d.position("clash")), (Some(0), Some(1)));
+        assert_eq!(d.len(), 2);
 
         let dir = tempfile::tempdir().unwrap();
         b.write(dir.path()).unwrap();

@@ -83,9 +83,8 @@ pub fn finish(
         last.requests_sent = requests.sent;
     }
     let metric_names = scorer.metric_names();
-    let records = crate::journal::lines::latest(&dir.join(crate::journal::PREDICTIONS), |id| {
-        session.selected.contains(id)
-    })?;
+    let records =
+        crate::journal::lines::latest_chosen(&dir.join(crate::journal::PREDICTIONS), selection)?;
     let summary = summary::build(
         records,
         summary::Context {

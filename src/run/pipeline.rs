@@ -15,6 +15,9 @@ use super::item::ItemStep;
 use crate::journal::selection::Chosen;
 use crate::suite::{ItemStream, LoadResult};
 
+/// Rows per hand-over from the reading thread.
+const ROWS: usize = 32;
+
 /// What the pipeline saw.
 pub struct Drained {
     /// The valid items selected in this session (ids, and their data's fingerprint).
@@ -53,7 +56,9 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
         }
     };
     let cancel = step.cancel.clone();
-    let (tx, mut rx) = mpsc::channel::<LoadResult>(concurrency * 2 + 16);
+    // Rows go over in batches (one hand-over, one wake-up, per batch); a row is sent at
+    // once when the pipeline has nothing queued, so a slow reader never holds rows back.
+    let (tx, mut rx) = mpsc::channel::<Vec<LoadResult>>((concurrency * 2 + 16).div_ceil(ROWS));
     let hint = stream.size_hint();
     // The bar's length: the rows the run expects to read (it grows if there are more).
     let expected = match (limit, hint.1) {
@@ -64,13 +69,22 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
     step.progress.grow_to(expected);
     let reader_cancel = cancel.clone();
     let reader = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(ROWS);
         for (n, row) in stream.enumerate() {
-            if limit.is_some_and(|l| n as u64 >= l)
-                || reader_cancel.is_cancelled()
-                || tx.blocking_send(row).is_err()
-            {
+            if limit.is_some_and(|l| n as u64 >= l) || reader_cancel.is_cancelled() {
                 break;
             }
+            batch.push(row);
+            if (batch.len() == ROWS || tx.capacity() == tx.max_capacity())
+                && tx
+                    .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(ROWS)))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.blocking_send(batch);
         }
     });
 
@@ -81,11 +95,19 @@ pub async fn drive(stream: ItemStream, step: Arc<ItemStep>, settings: Settings) 
     };
     let mut tasks = JoinSet::new();
     let mut rows_seen = 0u64;
+    let mut rows = Vec::new().into_iter();
     loop {
-        let row = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            row = rx.recv() => match row { Some(r) => r, None => break },
+        let row = match rows.next() {
+            Some(row) if !cancel.is_cancelled() => row,
+            Some(_) => break,
+            None => {
+                rows = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => break,
+                    batch = rx.recv() => match batch { Some(b) => b.into_iter(), None => break },
+                };
+                continue;
+            }
         };
         rows_seen += 1;
         step.progress.grow_to(rows_seen);

@@ -13,6 +13,8 @@ use super::item::InvalidRow;
 
 /// Elements buffered between the parsing thread and the consumer.
 const LIST_BUFFER: usize = 256;
+/// Elements sent together (one channel hand-over, so one thread wake-up, per batch).
+const BATCH: usize = 64;
 
 /// A JSON syntax or shape error met while streaming a list: the element it happened in
 /// (1-based) and serde_json's message (with line and column). Nothing after it can be read.
@@ -41,7 +43,8 @@ impl JsonListError {
 /// without being kept). serde_json's `StreamDeserializer` only splits a stream of
 /// whitespace-separated values, so a background thread instead drives a
 /// `serde::de::Visitor` over the list's `SeqAccess` and sends each element, as it is
-/// parsed, through a bounded channel: memory holds at most [`LIST_BUFFER`] elements.
+/// parsed, through a bounded channel in batches: memory holds at most [`LIST_BUFFER`]
+/// elements besides the batch being filled and the one being consumed.
 /// Dropping the iterator stops the thread at its next element.
 ///
 /// Yields `(element number from 1, element)`; a syntax error mid-file yields one
@@ -50,12 +53,14 @@ impl JsonListError {
 pub struct JsonList {
     rx: Receiver<Message>,
     pending: Option<Message>,
+    /// The batch being handed out.
+    batch: std::vec::IntoIter<serde_json::Value>,
     count: usize,
     done: bool,
 }
 
 enum Message {
-    Element(serde_json::Value),
+    Elements(Vec<serde_json::Value>),
     Failed(String),
 }
 
@@ -65,7 +70,7 @@ impl JsonList {
     pub fn open(path: &Path, key: &str) -> anyhow::Result<Self> {
         let file =
             File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        let (tx, rx) = sync_channel(LIST_BUFFER);
+        let (tx, rx) = sync_channel(LIST_BUFFER / BATCH);
         let wanted = key.to_string();
         std::thread::Builder::new()
             .name("json-list".into())
@@ -82,6 +87,7 @@ impl JsonList {
         Ok(Self {
             rx,
             pending: first,
+            batch: Vec::new().into_iter(),
             count: 0,
             done: false,
         })
@@ -92,26 +98,29 @@ impl Iterator for JsonList {
     type Item = Result<(usize, serde_json::Value), JsonListError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let message = match self.pending.take() {
-            Some(m) => Some(m),
-            None => self.rx.recv().ok(),
-        };
-        self.count += 1;
-        match message {
-            Some(Message::Element(value)) => Some(Ok((self.count, value))),
-            Some(Message::Failed(message)) => {
-                self.done = true;
-                Some(Err(JsonListError {
-                    element: self.count,
-                    message,
-                }))
+        loop {
+            if let Some(value) = self.batch.next() {
+                self.count += 1;
+                return Some(Ok((self.count, value)));
             }
-            None => {
-                self.done = true;
-                None
+            if self.done {
+                return None;
+            }
+            let message = match self.pending.take() {
+                Some(m) => Some(m),
+                None => self.rx.recv().ok(),
+            };
+            match message {
+                Some(Message::Elements(batch)) => self.batch = batch.into_iter(),
+                Some(Message::Failed(message)) => {
+                    self.count += 1;
+                    self.done = true;
+                    return Some(Err(JsonListError {
+                        element: self.count,
+                        message,
+                    }));
+                }
+                None => self.done = true,
             }
         }
     }
@@ -192,17 +201,31 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     }
 }
 
-/// Sends each element as it is parsed; stops when the consumer has gone.
+/// Sends the elements in batches of [`BATCH`] as they are parsed (a syntax error sends the
+/// elements before it first); stops when the consumer has gone.
 fn send_elements<'de, A: SeqAccess<'de>>(
     mut seq: A,
     tx: &SyncSender<Message>,
 ) -> Result<(), A::Error> {
-    while let Some(value) = seq.next_element::<serde_json::Value>()? {
-        if tx.send(Message::Element(value)).is_err() {
-            return Err(A::Error::custom("the reader was dropped"));
+    let mut batch = Vec::with_capacity(BATCH);
+    let gone = || A::Error::custom("the reader was dropped");
+    loop {
+        let (end, outcome) = match seq.next_element::<serde_json::Value>() {
+            Ok(Some(value)) => {
+                batch.push(value);
+                (false, Ok(()))
+            }
+            Ok(None) => (true, Ok(())),
+            Err(e) => (true, Err(e)),
+        };
+        if (end || batch.len() == BATCH) && !batch.is_empty() {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            tx.send(Message::Elements(full)).map_err(|_| gone())?;
+        }
+        if end {
+            return outcome;
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
