@@ -68,7 +68,8 @@ pub fn each_line(
 pub fn line_at(file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
     use std::os::unix::fs::FileExt;
     let mut out = Vec::new();
-    let mut chunk = vec![0u8; 4096];
+    // Most records are under a kilobyte; longer ones double the read.
+    let mut chunk = vec![0u8; 1024];
     let mut at = offset;
     loop {
         let n = file.read_at(&mut chunk, at)?;

@@ -204,7 +204,8 @@ impl<M: Mapping> Reader<M> {
             Some(id) => (*blake3::hash(id.as_bytes()).as_bytes(), id),
             None => {
                 let key = self.keys.key(item);
-                (key, format!("chart-{}", &hex(&key)[..12]))
+                let hex = blake3::Hash::from_bytes(key).to_hex();
+                (key, format!("chart-{}", &hex[..12]))
             }
         }
     }
@@ -248,10 +249,6 @@ fn chart_item<M: Mapping>(item: Item, id: String) -> LoadResult {
         split: item.split.filter(|_| M::CHART_FIELDS.contains(&"split")),
         fields,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The repeat policy's memory: ids given so far (on the current chart, per chart).
@@ -474,7 +471,7 @@ mod tests {
         let first = got[0].as_ref().unwrap();
         assert_eq!(
             first.id,
-            format!("chart-{}", &hex(blake3::hash(&png(1)).as_bytes())[..12])
+            format!("chart-{}", &blake3::hash(&png(1)).to_hex()[..12])
         );
         assert_eq!(first.order, 0);
         assert!(first.question.is_empty() && first.answers.is_empty());
