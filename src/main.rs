@@ -30,7 +30,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    // On a worker thread, not this one: tasks the command spawns land in that worker's own
+    // queue instead of waking another thread each time.
+    let command = runtime.spawn(dispatch(cli.command));
+    let outcome = match runtime.block_on(command) {
+        Ok(outcome) => outcome,
+        Err(e) => Err(anyhow::anyhow!("the command stopped unexpectedly: {e}")),
+    };
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -48,7 +48,8 @@ pub async fn evalkit_run(args: &[String]) -> anyhow::Result<()> {
         shard: None,
         protocol: Default::default(),
     };
-    let result = evalkit::run::run(opts).await?;
+    // On a worker thread, as the binary runs its command.
+    let result = tokio::spawn(evalkit::run::run(opts)).await??;
     println!("{}", serde_json::to_string(&result.summary)?);
     Ok(())
 }
