@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -13,7 +15,9 @@ use super::item::InvalidRow;
 
 /// Elements buffered between the parsing thread and the consumer.
 const LIST_BUFFER: usize = 256;
-/// Elements sent together (one channel hand-over, so one thread wake-up, per batch).
+/// Elements sent together at most (one channel hand-over, so one thread wake-up, per
+/// batch). A batch goes as soon as the consumer has nothing queued, so a slow source
+/// (a pipe, a network file system) never holds back elements already parsed.
 const BATCH: usize = 64;
 
 /// A JSON syntax or shape error met while streaming a list: the element it happened in
@@ -52,6 +56,8 @@ impl JsonListError {
 /// list, no `key`) are returned by [`JsonList::open`].
 pub struct JsonList {
     rx: Receiver<Message>,
+    /// Batches sent and not yet received.
+    queued: Arc<AtomicUsize>,
     pending: Option<Message>,
     /// The batch being handed out.
     batch: std::vec::IntoIter<serde_json::Value>,
@@ -72,9 +78,14 @@ impl JsonList {
             File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
         let (tx, rx) = sync_channel(LIST_BUFFER / BATCH);
         let wanted = key.to_string();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let sender = Sender {
+            tx,
+            queued: queued.clone(),
+        };
         std::thread::Builder::new()
             .name("json-list".into())
-            .spawn(move || parse_list(file, &wanted, &tx))
+            .spawn(move || parse_list(file, &wanted, &sender))
             .map_err(|e| anyhow::anyhow!("cannot start the JSON reader thread: {e}"))?;
         let first = rx.recv().ok();
         if let Some(Message::Failed(message)) = &first {
@@ -84,8 +95,12 @@ impl JsonList {
                 key
             );
         }
+        if let Some(Message::Elements(_)) = &first {
+            queued.fetch_sub(1, Ordering::Relaxed);
+        }
         Ok(Self {
             rx,
+            queued,
             pending: first,
             batch: Vec::new().into_iter(),
             count: 0,
@@ -108,7 +123,13 @@ impl Iterator for JsonList {
             }
             let message = match self.pending.take() {
                 Some(m) => Some(m),
-                None => self.rx.recv().ok(),
+                None => {
+                    let m = self.rx.recv().ok();
+                    if let Some(Message::Elements(_)) = &m {
+                        self.queued.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    m
+                }
             };
             match message {
                 Some(Message::Elements(batch)) => self.batch = batch.into_iter(),
@@ -126,8 +147,29 @@ impl Iterator for JsonList {
     }
 }
 
+/// The parsing thread's end of the channel.
+struct Sender {
+    tx: SyncSender<Message>,
+    /// Batches sent and not yet received (shared with [`JsonList`]).
+    queued: Arc<AtomicUsize>,
+}
+
+impl Sender {
+    fn send(&self, message: Message) -> Result<(), ()> {
+        if matches!(message, Message::Elements(_)) {
+            self.queued.fetch_add(1, Ordering::Relaxed);
+        }
+        self.tx.send(message).map_err(|_| ())
+    }
+
+    /// True when the consumer has nothing queued (it is waiting, or about to).
+    fn starving(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) == 0
+    }
+}
+
 /// The parsing thread: streams the list and reports a failure, if any, as the last message.
-fn parse_list(file: File, key: &str, tx: &SyncSender<Message>) {
+fn parse_list(file: File, key: &str, tx: &Sender) {
     let reader = BufReader::with_capacity(256 * 1024, file);
     let mut de = serde_json::Deserializer::from_reader(reader);
     let outcome = serde::Deserializer::deserialize_any(&mut de, TopVisitor { key, tx })
@@ -141,7 +183,7 @@ fn parse_list(file: File, key: &str, tx: &SyncSender<Message>) {
 /// The top-level value: the list itself, or an object whose `key` holds it.
 struct TopVisitor<'a> {
     key: &'a str,
-    tx: &'a SyncSender<Message>,
+    tx: &'a Sender,
 }
 
 impl<'de> Visitor<'de> for TopVisitor<'_> {
@@ -178,7 +220,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
 
 /// The list under the wanted key.
 struct ListSeed<'a> {
-    tx: &'a SyncSender<Message>,
+    tx: &'a Sender,
 }
 
 impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
@@ -203,10 +245,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 
 /// Sends the elements in batches of [`BATCH`] as they are parsed (a syntax error sends the
 /// elements before it first); stops when the consumer has gone.
-fn send_elements<'de, A: SeqAccess<'de>>(
-    mut seq: A,
-    tx: &SyncSender<Message>,
-) -> Result<(), A::Error> {
+fn send_elements<'de, A: SeqAccess<'de>>(mut seq: A, tx: &Sender) -> Result<(), A::Error> {
     let mut batch = Vec::with_capacity(BATCH);
     let gone = || A::Error::custom("the reader was dropped");
     loop {
@@ -218,7 +257,7 @@ fn send_elements<'de, A: SeqAccess<'de>>(
             Ok(None) => (true, Ok(())),
             Err(e) => (true, Err(e)),
         };
-        if (end || batch.len() == BATCH) && !batch.is_empty() {
+        if (end || batch.len() == BATCH || tx.starving()) && !batch.is_empty() {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
             tx.send(Message::Elements(full)).map_err(|_| gone())?;
         }
