@@ -350,8 +350,34 @@ async fn a_stage_beam_item_killed_half_way_resumes_without_resending() {
     ];
     let mut child = spawn_evalkit(tmp.path(), &args, true);
     let started = std::time::Instant::now();
-    while server.stats().answered_total() < 5 && started.elapsed().as_secs() < 20 {
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // Killed once 5 answers left the server and 4 of them are in calls.jsonl (a reply
+    // takes a moment from the server's socket to the journal).
+    let journal_lines = |runs: &std::path::Path| -> usize {
+        std::fs::read_dir(runs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|suite| {
+                std::fs::read_dir(suite.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .flat_map(|model| {
+                std::fs::read_dir(model.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .filter_map(|run| std::fs::read_to_string(run.path().join("calls.jsonl")).ok())
+            .map(|text| text.lines().count())
+            .sum()
+    };
+    let runs = tmp.path().join("runs");
+    while (server.stats().answered_total() < 5 || journal_lines(&runs) < 4)
+        && started.elapsed().as_secs() < 20
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     child.kill().unwrap();
     let _ = child.wait();
