@@ -3,7 +3,7 @@
 //! measured. Build first, then run:
 //!
 //! ```text
-//! cargo build --release && cargo run --release --example bench -- overhead   # 5,000 items, 25 KB images, 20 ms, concurrency 64 (or: overhead 2000)
+//! cargo build --release --examples --bins && cargo run --release --example bench -- overhead   # 5,000 items, 25 KB images, 20 ms, concurrency 64 (or: overhead 2000)
 //! cargo run --release --example bench -- bigtsv                              # a 1 GB VLMEvalKit TSV: peak memory
 //! cargo run --release --example bench -- rerun                               # re-running a finished 10,000-item run
 //! cargo run --release --example bench -- floor                               # a minimal client on the same rig
