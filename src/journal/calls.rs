@@ -122,8 +122,9 @@ mod tests {
         bytes.extend(line("", &call("h4", "d")).unwrap());
         bytes.extend(b"{\"item\":\"half\",\"req");
         std::fs::write(&path, &bytes).unwrap();
-        let mut finished = ResumeIndex::default();
+        let mut finished = super::super::index::IndexBuilder::default();
         finished.insert("done", 0);
+        let finished = finished.finish();
         let found = pending(&path, &finished).unwrap();
         let hashes: Vec<&str> = found
             .calls

@@ -1,9 +1,9 @@
 //! What a resumed run keeps in memory about earlier sessions: for each item id, the byte
-//! offset of its latest journal line, keyed by a 64-bit hash of the id. 16 bytes and a
-//! hash-table slot per item instead of whole records, so resuming a million-item run
-//! costs tens of megabytes; the record itself is read back from the journal when its
-//! item comes up (and checked to be that item's: a hash collision only means the item
-//! is answered again).
+//! offset of its latest journal line, keyed by a 64-bit hash of the id, in one sorted
+//! array (16 bytes per item, no hash-table slack, so resuming a million-item run costs
+//! 16 MB here); the record itself is read back from the journal when its item comes up
+//! (and checked to be that item's: a hash collision only means the item is answered
+//! again).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -38,10 +38,41 @@ impl Hasher for KeyHasher {
 /// A map keyed by [`id_key`].
 pub type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
-/// Item id -> offset of its latest line in `predictions.jsonl`.
+/// Item id -> offset of its latest line in `predictions.jsonl`, built by an
+/// [`IndexBuilder`]: (key, offset) pairs sorted by key, one per key.
 #[derive(Debug, Default)]
 pub struct ResumeIndex {
-    latest: KeyMap<u64>,
+    latest: Vec<(u64, u64)>,
+}
+
+/// Collects the lines of a journal, in file order, into a [`ResumeIndex`].
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    /// (key, offset) pairs as they came, compacted (sorted, one per key) whenever the
+    /// vector is full, so rewritten lines do not make it grow with the file.
+    lines: Vec<(u64, u64)>,
+}
+
+impl IndexBuilder {
+    /// Notes that a line of `id` starts at `offset` (offsets ascend: the last one wins).
+    pub fn insert(&mut self, id: &str, offset: u64) {
+        if self.lines.len() == self.lines.capacity() && self.lines.len() >= 1024 {
+            compact(&mut self.lines);
+        }
+        self.lines.push((id_key(id), offset));
+    }
+
+    pub fn finish(mut self) -> ResumeIndex {
+        compact(&mut self.lines);
+        self.lines.shrink_to_fit();
+        ResumeIndex { latest: self.lines }
+    }
+}
+
+/// Sorts by key and keeps each key's latest (largest) offset.
+fn compact(lines: &mut Vec<(u64, u64)>) {
+    lines.sort_unstable_by_key(|&(key, offset)| (key, std::cmp::Reverse(offset)));
+    lines.dedup_by_key(|&mut (key, _)| key);
 }
 
 /// The part of a journal line the index reads (the rest is skipped, not allocated).
@@ -73,13 +104,12 @@ pub fn line_id(line: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
 }
 
 impl ResumeIndex {
-    /// Notes that the latest line of `id` starts at `offset`.
-    pub fn insert(&mut self, id: &str, offset: u64) {
-        self.latest.insert(id_key(id), offset);
-    }
-
     pub fn get(&self, id: &str) -> Option<u64> {
-        self.latest.get(&id_key(id)).copied()
+        let key = id_key(id);
+        self.latest
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .ok()
+            .map(|i| self.latest[i].1)
     }
 
     pub fn len(&self) -> usize {
@@ -92,7 +122,7 @@ impl ResumeIndex {
 
     /// Offsets of every item's latest line, in file order.
     pub fn offsets(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.latest.values().copied().collect();
+        let mut v: Vec<u64> = self.latest.iter().map(|&(_, offset)| offset).collect();
         v.sort_unstable();
         v
     }
@@ -104,10 +134,11 @@ mod tests {
 
     #[test]
     fn latest_line_wins_and_keys_are_stable() {
-        let mut index = ResumeIndex::default();
-        index.insert("a", 0);
-        index.insert("b", 10);
-        index.insert("a", 20);
+        let mut builder = IndexBuilder::default();
+        builder.insert("a", 0);
+        builder.insert("b", 10);
+        builder.insert("a", 20);
+        let index = builder.finish();
         assert_eq!(index.get("a"), Some(20));
         assert_eq!(index.get("b"), Some(10));
         assert_eq!(index.get("c"), None);
@@ -115,6 +146,34 @@ mod tests {
         // Fixed keys: the same id hashes alike in every process.
         assert_eq!(id_key("chartqa-1"), id_key("chartqa-1"));
         assert_ne!(id_key("chartqa-1"), id_key("chartqa-2"));
+    }
+
+    #[test]
+    fn compaction_while_building_keeps_the_latest_line_of_each_item() {
+        // 3 lines for each of 2,000 ids, interleaved: the builder compacts as it fills.
+        let mut builder = IndexBuilder::default();
+        let mut offset = 0;
+        for round in 0..3 {
+            for i in 0..2000 {
+                builder.insert(&format!("item-{i}"), offset);
+                offset += 100 + round;
+            }
+        }
+        assert!(
+            builder.lines.capacity() < 6000,
+            "{}",
+            builder.lines.capacity()
+        );
+        let index = builder.finish();
+        assert_eq!(index.len(), 2000);
+        // Round 2's line of item i starts at 2000*100 + 2000*101 + i*102.
+        assert_eq!(index.get("item-0"), Some(402_000));
+        assert_eq!(index.get("item-1999"), Some(402_000 + 1999 * 102));
+        assert_eq!(index.get("item-2000"), None);
+        let offsets = index.offsets();
+        assert_eq!(offsets.len(), 2000);
+        assert!(offsets.is_sorted());
+        assert_eq!(offsets[0], 402_000);
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub fn line_at(file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
 /// iterator then parses those lines as it reads. Unreadable lines are skipped (the run
 /// reports them when it opens the journal).
 pub fn latest(path: &Path, keep: impl Fn(&str) -> bool) -> anyhow::Result<Latest> {
-    let mut index = super::index::ResumeIndex::default();
+    let mut index = super::index::IndexBuilder::default();
     each_line(path, |offset, _, line| {
         if let Ok(id) = super::index::line_id(line)
             && keep(&id)
@@ -102,8 +102,7 @@ pub fn latest(path: &Path, keep: impl Fn(&str) -> bool) -> anyhow::Result<Latest
         }
         Ok(())
     })?;
-    let offsets = index.offsets();
-    drop(index);
+    let offsets = index.finish().offsets();
     Latest::at(path, offsets)
 }
 

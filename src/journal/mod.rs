@@ -230,7 +230,7 @@ fn write_line(file: &Mutex<File>, line: &[u8], path: &Path) -> anyhow::Result<()
 
 /// Indexes a journal in one streaming pass, cutting off a torn last line.
 fn recover(path: &Path) -> anyhow::Result<(index::ResumeIndex, Repairs)> {
-    let mut index = index::ResumeIndex::default();
+    let mut index = index::IndexBuilder::default();
     let mut repairs = Repairs::default();
     let pass = lines::each_line(path, |offset, number, line| {
         match index::line_id(line) {
@@ -251,7 +251,7 @@ fn recover(path: &Path) -> anyhow::Result<(index::ResumeIndex, Repairs)> {
         file.set_len(pass.complete)
             .with_context(|| format!("cannot cut the torn last line of {}", path.display()))?;
     }
-    Ok((index, repairs))
+    Ok((index.finish(), repairs))
 }
 
 /// Reads a run directory's records without opening it for writing (for reports).

@@ -2,7 +2,8 @@
 //! fingerprint of their data (the sum of a BLAKE3 digest of each selected item's id and
 //! gold answers: the same whatever order the items came in; not file names or times).
 //! While a run reads its data the selection is kept compactly ([`Chosen`]: the ids in one
-//! buffer, a table of 64-bit keys), so a million items cost tens of megabytes. The journal keeps every item ever answered in the
+//! buffer, a hash table of their indices), so a million items cost about 45 MB. The
+//! journal keeps every item ever answered in the
 //! directory, so after `--limit 3` then `--sample 4` it holds more items than the last
 //! session chose; the reader shows exactly the selected ones, and says so.
 
@@ -44,36 +45,40 @@ impl Selection {
 /// The items a session selects, in the order read.
 #[derive(Default)]
 pub struct Chosen {
-    /// id key -> the id's index
-    keys: super::index::KeyMap<u64>,
+    /// The index of every id, hashed by the id it points at (by [`id_key`], so equal keys
+    /// of different ids are told apart by the ids themselves).
+    ///
+    /// [`id_key`]: super::index::id_key
+    table: hashbrown::HashTable<u64>,
     /// Every id, one after another; `ends[i]` is where id i ends.
     ids: String,
     ends: Vec<usize>,
-    /// Ids whose key another id already had (a 64-bit hash collision): kept whole, with
-    /// their index.
-    collided: std::collections::HashMap<String, u64>,
     /// Sum of the items' digests (see the module doc).
     digest: u128,
+}
+
+/// Id `i` of the ids laid out as in [`Chosen`].
+fn id_at<'a>(ids: &'a str, ends: &[usize], i: u64) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &ids[start..ends[i]]
 }
 
 impl Chosen {
     /// Adds an item with its gold data; false when its id was already chosen.
     pub fn insert(&mut self, id: &str, gold: &[String]) -> bool {
-        let key = super::index::id_key(id);
-        match self.keys.get(&key) {
-            Some(&i) if self.id(i as usize) == id => return false,
-            Some(_) => {
-                if self.collided.contains_key(id) {
-                    return false;
-                }
-                self.collided.insert(id.to_string(), self.ends.len() as u64);
-            }
-            None => {
-                self.keys.insert(key, self.ends.len() as u64);
-            }
+        let Self {
+            table, ids, ends, ..
+        } = self;
+        let hash = super::index::id_key(id);
+        if table.find(hash, |&i| id_at(ids, ends, i) == id).is_some() {
+            return false;
         }
-        self.ids.push_str(id);
-        self.ends.push(self.ids.len());
+        table.insert_unique(hash, ends.len() as u64, |&i| {
+            super::index::id_key(id_at(ids, ends, i))
+        });
+        ids.push_str(id);
+        ends.push(ids.len());
         let mut h = blake3::Hasher::new();
         h.update(&(id.len() as u64).to_le_bytes());
         h.update(id.as_bytes());
@@ -89,8 +94,7 @@ impl Chosen {
     }
 
     fn id(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.ids[start..self.ends[i]]
+        id_at(&self.ids, &self.ends, i as u64)
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -99,10 +103,9 @@ impl Chosen {
 
     /// The place of `id` in the order the items were chosen (`0..len()`).
     pub fn position(&self, id: &str) -> Option<usize> {
-        match self.keys.get(&super::index::id_key(id)) {
-            Some(&i) if self.id(i as usize) == id => Some(i as usize),
-            _ => self.collided.get(id).map(|&i| i as usize),
-        }
+        self.table
+            .find(super::index::id_key(id), |&i| self.id(i as usize) == id)
+            .map(|&i| i as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -181,14 +184,15 @@ mod tests {
             (Some(0), Some(1), None)
         );
 
-        // An id whose 64-bit key another id holds is kept whole, with its own place.
-        let mut d = Chosen::default();
-        d.insert("x", &gold("1"));
-        d.keys.insert(super::super::index::id_key("clash"), 0);
-        assert!(d.insert("clash", &gold("2")));
-        assert!(!d.insert("clash", &gold("2")));
-        assert_eq!((d.position("x"), d.position("clash")), (Some(0), Some(1)));
-        assert_eq!(d.len(), 2);
+        // Many ids, each found at its place; repeats are refused after the table grew.
+        let mut e = Chosen::default();
+        for i in 0..10_000 {
+            assert!(e.insert(&format!("id-{i}"), &gold("1")));
+        }
+        assert!(!e.insert("id-0", &gold("1")) && !e.insert("id-9999", &gold("1")));
+        assert_eq!(e.len(), 10_000);
+        assert!((0..10_000).all(|i| e.position(&format!("id-{i}")) == Some(i)));
+        assert_eq!(e.position("id-10000"), None);
 
         let dir = tempfile::tempdir().unwrap();
         b.write(dir.path()).unwrap();

@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::check::ShardDir;
-use crate::journal::index::{ResumeIndex, line_id};
+use crate::journal::index::{IndexBuilder, line_id};
 use crate::journal::selection::{Chosen, Selection};
 use crate::journal::{INVALID, ItemRecord, PREDICTIONS, lines};
 use crate::suite::shard::Shard;
@@ -111,7 +111,7 @@ fn copy_shard(
         ids.sort_unstable();
     }
     let journal = dir.path.join(PREDICTIONS);
-    let mut index = ResumeIndex::default();
+    let mut index = IndexBuilder::default();
     lines::each_line(&journal, |offset, _, line| {
         if let Ok(id) = line_id(line)
             && ids.binary_search_by(|s| s.as_str().cmp(&id)).is_ok()
@@ -120,8 +120,7 @@ fn copy_shard(
         }
         Ok(())
     })?;
-    let offsets = index.offsets();
-    drop(index);
+    let offsets = index.finish().offsets();
     let shard = Shard {
         index: dir.shard.index,
         count: dir.shard.count,
